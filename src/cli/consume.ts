@@ -1,0 +1,32 @@
+/** `varstream consume`: run the configured pipelines until SIGTERM/SIGINT, then stop cleanly. */
+import { type Config, describeConfig } from '../config/index.ts';
+import { createKafka } from '../consumers/kafka-client.ts';
+import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
+import { ensureTopics } from '../consumers/topics.ts';
+import { variantPipeline } from '../pipelines/variants.ts';
+import type { Logger } from '../telemetry/logger.ts';
+
+export async function consume(config: Config, logger: Logger): Promise<number> {
+  logger.info({ config: describeConfig(config) }, 'starting varstream');
+  const kafka = createKafka(config, logger);
+  await ensureTopics(kafka, config);
+  const consumer = new PipelineConsumer({ kafka, config, logger, pipelines: [variantPipeline(config)] });
+  const stopped = new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now; unwritten batches will be re-read');
+        process.exit(130);
+      }
+      logger.info({ signal }, 'stopping: flushing buffered batches and committing');
+      void consumer.stop().then((clean) => resolve(clean ? 0 : 1));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await consumer.start();
+  const code = await stopped;
+  logger.info({ stats: consumer.stats, exitCode: code }, 'stopped');
+  return code;
+}

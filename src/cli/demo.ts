@@ -1,0 +1,143 @@
+/**
+ * `npm run demo`: the main job end to end on this machine. Starts the local broker unless
+ * KAFKA_BROKERS is set, publishes a VCF (a generated multi-sample one by default), consumes it into
+ * LanceDB and Kuzu until every offset is committed, and prints a summary.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as lancedb from '@lancedb/lancedb';
+import { type Config, formatBytes, loadConfig } from '../config/index.ts';
+import { createKafka } from '../consumers/kafka-client.ts';
+import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
+import { caughtUp, ensureTopics } from '../consumers/topics.ts';
+import { variantPipeline } from '../pipelines/variants.ts';
+import { produceVcf } from '../producer/produce-vcf.ts';
+import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
+import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { localBrokerAddress, localKafka } from './local-kafka.ts';
+import { formatSeconds, Progress } from './progress.ts';
+import { RssSampler } from './rss-sampler.ts';
+
+export interface DemoOptions {
+  vcf?: string;
+  records: number;
+  samples: number;
+  dataDir: string;
+  timeoutMs: number;
+}
+
+export interface DemoSummary {
+  messages: number;
+  variants: number;
+  genes: number;
+  samples: number;
+  hasVariantEdges: number;
+  inGeneEdges: number;
+  deadLetters: number;
+  produceSeconds: number;
+  consumeSeconds: number;
+  peakRssBytes: number;
+  lancedbUri: string;
+  kuzuPath: string;
+}
+
+export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSummary> {
+  const rss = new RssSampler();
+  if (!process.env.KAFKA_BROKERS) localKafka('up');
+  const runId = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+  const dir = resolve(options.dataDir, runId);
+  mkdirSync(dir, { recursive: true });
+  const config = loadConfig({
+    overrides: {
+      kafka: { brokers: process.env.KAFKA_BROKERS ?? localBrokerAddress(), groupId: runId },
+      topics: { variants: `${runId}-variants`, embeddings: `${runId}-embeddings`, deadLetter: `${runId}-dead-letter` },
+      lancedb: { uri: join(dir, 'lancedb') },
+      kuzu: { path: join(dir, 'kuzu', 'graph.kuzu') },
+    },
+  });
+  const vcf = options.vcf ?? (await syntheticVcf(dir, options));
+  const kafka = createKafka(config, logger);
+  await ensureTopics(kafka, config, [config.topics.variants, config.topics.deadLetter]);
+
+  const publishing = new Progress(`publishing ${vcf}`);
+  const produced = await produceVcf(kafka, vcf, {
+    topic: config.topics.variants,
+    onProgress: (count, fraction) => publishing.update({ count, fraction }),
+  });
+  publishing.done({ count: produced.records });
+
+  const consumeStarted = performance.now();
+  const consumer = new PipelineConsumer({ kafka, config, logger, pipelines: [variantPipeline(config)] });
+  await consumer.start();
+  await waitUntilCaughtUp(kafka, config, produced.records, options.timeoutMs);
+  await consumer.stop();
+  const consumeSeconds = (performance.now() - consumeStarted) / 1000;
+  rss.stop();
+
+  const counts = await countStores(config);
+  const deadLetters = Object.values(consumer.stats.deadLetters).reduce((a, b) => a + b, 0);
+  return {
+    messages: produced.records,
+    ...counts,
+    deadLetters,
+    produceSeconds: produced.seconds,
+    consumeSeconds,
+    peakRssBytes: rss.peakBytes,
+    lancedbUri: config.lancedb.uri,
+    kuzuPath: config.kuzu.path,
+  };
+}
+
+export function formatSummary(s: DemoSummary): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return [
+    `varstream demo: ${n(s.messages)} messages -> ${n(s.variants)} variants, ${n(s.genes)} genes, ${n(s.samples)} samples, ` +
+      `${n(s.hasVariantEdges)} HAS_VARIANT and ${n(s.inGeneEdges)} IN_GENE edges, ${n(s.deadLetters)} dead letters; ` +
+      `consumed in ${formatSeconds(s.consumeSeconds)} (${n(Math.round(s.messages / s.consumeSeconds))} messages/s, ` +
+      `${n(Math.round(s.variants / s.consumeSeconds))} variants/s), published in ${formatSeconds(s.produceSeconds)}, ` +
+      `peak RSS ${formatBytes(s.peakRssBytes)}`,
+    `  LanceDB: ${s.lancedbUri} (table variants)`,
+    `  Kuzu:    ${s.kuzuPath}`,
+  ].join('\n');
+}
+
+async function syntheticVcf(dir: string, options: DemoOptions): Promise<string> {
+  const path = join(dir, 'synthetic.vcf');
+  await writeSyntheticVcf(path, { records: options.records, samples: options.samples, seed: 42 });
+  return path;
+}
+
+async function waitUntilCaughtUp(kafka: ReturnType<typeof createKafka>, config: Config, total: number, timeoutMs: number) {
+  const progress = new Progress('consuming (committed)');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { done, lag } = await caughtUp(kafka, config.kafka.groupId, config.topics.variants);
+    progress.update({ count: total - lag, fraction: total > 0 ? (total - lag) / total : 1 });
+    if (done) break;
+    if (Date.now() > deadline) throw new Error(`demo: consumer still ${lag} messages behind after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  progress.done({ count: total });
+}
+
+async function countStores(config: Config) {
+  const db = await lancedb.connect(config.lancedb.uri);
+  const table = await db.openTable(config.lancedb.variantsTable);
+  const variants = await table.countRows();
+  table.close();
+  db.close();
+  const store = new KuzuStore(config.kuzu.path, config.kuzu.bufferPoolBytes);
+  await store.open();
+  try {
+    return {
+      variants,
+      genes: await store.count('(:Gene)'),
+      samples: await store.count('(:Sample)'),
+      hasVariantEdges: await store.count('()-[:HAS_VARIANT]->()'),
+      inGeneEdges: await store.count('()-[:IN_GENE]->()'),
+    };
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The one configuration schema of varstream. Every setting has a default (units in the name or
+ * the comment), a validation rule, and an environment variable (see ENV_BINDINGS in env.ts).
+ */
+import { z } from 'zod';
+import { parseBytes } from './units.ts';
+
+/** Names that reach file paths, table names or Kafka: letters, digits, `.`, `_`, `-`. */
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+const bytes = (min: number, max: number) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const parsed = parseBytes(value);
+    if (parsed === undefined || parsed < min || parsed > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a byte size between ${min} and ${max} bytes, e.g. 16Mi, 512MiB, 1048576`,
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected an integer between ${min} and ${max}` })
+    .int({ error: `expected an integer between ${min} and ${max}` })
+    .min(min, { error: `expected an integer between ${min} and ${max}` })
+    .max(max, { error: `expected an integer between ${min} and ${max}` });
+
+const topicName = z
+  .string()
+  .regex(SAFE_NAME, { error: 'expected a Kafka topic name: letters, digits, ".", "_" or "-"' });
+
+const brokerList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(/^[A-Za-z0-9.[\]:_-]+:\d{1,5}$/, { error: 'expected host:port' }))
+      .min(1, { error: 'expected at least one host:port' }),
+  );
+
+export const VARIANT_SINKS = ['lancedb', 'kuzu'] as const;
+export type VariantSinkName = (typeof VARIANT_SINKS)[number];
+
+const sinkList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  )
+  .pipe(
+    z
+      .array(z.enum(VARIANT_SINKS, { error: `expected one of: ${VARIANT_SINKS.join(', ')}` }))
+      .min(1, { error: `expected at least one of: ${VARIANT_SINKS.join(', ')}` }),
+  );
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = z.object({
+  kafka: z.object({
+    brokers: brokerList.default(['127.0.0.1:19092']),
+    clientId: z.string().regex(SAFE_NAME).default('varstream'),
+    groupId: z.string().regex(SAFE_NAME, { error: 'expected letters, digits, ".", "_" or "-"' }).default('varstream'),
+    /** Upper bound of one fetch response, all partitions. */
+    fetchMaxBytes: bytes(64 * 1024, 512 * 1024 ** 2).default(8 * 1024 ** 2),
+    /** Upper bound of one partition's share of a fetch (a larger single message is still returned). */
+    fetchMaxBytesPerPartition: bytes(16 * 1024, 128 * 1024 ** 2).default(2 * 1024 ** 2),
+    sessionTimeoutMs: int(6_000, 300_000).default(30_000),
+    /** Partitions of the topics `varstream topics create` makes. */
+    topicPartitions: int(1, 1024).default(3),
+  }),
+  topics: z.object({
+    variants: topicName.default('variants'),
+    embeddings: topicName.default('embeddings'),
+    deadLetter: topicName.default('dead-letter'),
+  }),
+  variants: z.object({
+    sinks: sinkList.default(['lancedb', 'kuzu']),
+  }),
+  lancedb: z.object({
+    /** A directory or an object-store URI. */
+    uri: z.string().min(1).default('./data/lancedb'),
+    variantsTable: z
+      .string()
+      .regex(TABLE_NAME, { error: 'expected a table name: a letter or "_", then letters, digits or "_"' })
+      .default('variants'),
+  }),
+  kuzu: z.object({
+    /** The database path (Kuzu creates it). Its parent directory also holds the staging files. */
+    path: z.string().min(1).default('./data/kuzu/graph.kuzu'),
+    bufferPoolBytes: bytes(16 * 1024 ** 2, 64 * 1024 ** 3).default(256 * 1024 ** 2),
+  }),
+  batch: z.object({
+    maxRows: int(1, 1_000_000).default(10_000),
+    /** Message bytes (key + value + headers) in one batch. */
+    maxBytes: bytes(1024, 1024 ** 3).default(16 * 1024 ** 2),
+    lingerMs: int(1, 600_000).default(500),
+    /** Batches being written at once (plus the one filling). */
+    maxInFlight: int(1, 64).default(2),
+  }),
+  sink: z.object({
+    retryInitialMs: int(1, 60_000).default(200),
+    retryMaxMs: int(1, 600_000).default(30_000),
+  }),
+  shutdownGraceMs: int(1_000, 600_000).default(25_000),
+  logLevel: z.enum(LOG_LEVELS, { error: `expected one of: ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+/** A partial, unvalidated configuration, as read from a file or assembled by tests. */
+export type ConfigInput = z.input<typeof configSchema>;

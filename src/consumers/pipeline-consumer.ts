@@ -1,0 +1,246 @@
+/**
+ * The Kafka side of varstream: one consumer-group member running one or more pipelines (a topic,
+ * its decoder, its sinks). It fetches, decodes, hands messages to each pipeline's micro-batcher,
+ * dead-letters what cannot be decoded, pauses topics on request, and commits the offsets the
+ * offset tracker releases. This and kafka-client.ts are the only modules that use kafkajs.
+ */
+import { EventEmitter } from 'node:events';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { PauseController, type PauseReason } from '../backpressure/pause-controller.ts';
+import { type BatchPayload, type BatchSummary, MicroBatcher } from '../batching/micro-batcher.ts';
+import type { Config } from '../config/schema.ts';
+import { DeadLetterCode, DecodeError } from '../contract/errors.ts';
+import type { Sink } from '../sinks/sink.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { CommitQueue } from './commit-queue.ts';
+import { type DeadLetter, type DeadLetterPublisher, KafkaDeadLetterPublisher } from './dead-letter.ts';
+import { OffsetTracker } from './offset-tracker.ts';
+
+export interface PipelineSpec<P extends BatchPayload<D>, D> {
+  topic: string;
+  /** Decodes one message value; throws DecodeError for input the contract rejects. */
+  decode(value: Buffer | null, contentType: string | undefined): D;
+  newPayload(): P;
+  sinks: readonly Sink<P>[];
+}
+
+export interface ConsumerStats {
+  messages: number;
+  deadLetters: Record<string, number>;
+  written: Record<string, number>;
+  batches: number;
+}
+
+interface RunningPipeline {
+  // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types run side by side
+  spec: PipelineSpec<any, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  batcher: MicroBatcher<any, any>;
+  tracker: OffsetTracker;
+}
+
+export interface PipelineConsumerOptions {
+  kafka: Kafka;
+  config: Config;
+  logger: Logger;
+  // biome-ignore lint/suspicious/noExplicitAny: see RunningPipeline
+  pipelines: PipelineSpec<any, any>[];
+  /** Replaces the Kafka dead-letter producer (tests). */
+  deadLetters?: DeadLetterPublisher;
+}
+
+/**
+ * Events: `batch` (BatchSummary), `commit` ({topic, partition, offset}), `pause` / `resume`
+ * ({topic, reasons}), `sink-retry` ({sink, attempt, delayMs, error}), `joined` (assignment).
+ */
+export class PipelineConsumer extends EventEmitter {
+  readonly stats: ConsumerStats = { messages: 0, deadLetters: {}, written: {}, batches: 0 };
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly pipelines = new Map<string, RunningPipeline>();
+  private readonly pauses: PauseController;
+  private readonly commits: CommitQueue;
+  private readonly log: Logger;
+  private stopping: Promise<boolean> | undefined;
+
+  constructor(private readonly options: PipelineConsumerOptions) {
+    super();
+    const { kafka, config } = options;
+    this.log = options.logger.child({ component: 'consumer' });
+    this.consumer = kafka.consumer({
+      groupId: config.kafka.groupId,
+      sessionTimeout: config.kafka.sessionTimeoutMs,
+      maxBytes: config.kafka.fetchMaxBytes,
+      maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
+      allowAutoTopicCreation: false,
+    });
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+    this.pauses = new PauseController({
+      pause: (topic) => this.setPaused(topic, true),
+      resume: (topic) => this.setPaused(topic, false),
+    });
+    this.commits = new CommitQueue(this.consumer, this.log, (c) => this.emit('commit', c));
+    const deadLetters =
+      options.deadLetters ?? new KafkaDeadLetterPublisher(this.producer, config.topics.deadLetter, config.kafka.groupId);
+    for (const spec of options.pipelines) this.pipelines.set(spec.topic, this.createPipeline(spec, deadLetters));
+  }
+
+  async start(): Promise<void> {
+    for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.start();
+    if (!this.options.deadLetters) await this.producer.connect();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => this.onGroupJoin(event.payload.memberAssignment));
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.pipelines.keys()], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /**
+   * Graceful stop: stop fetching, flush and write what is buffered, commit, leave the group.
+   * Resolves true when everything buffered was committed within the grace period.
+   */
+  stop(): Promise<boolean> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<boolean> {
+    const graceMs = this.options.config.shutdownGraceMs;
+    for (const topic of this.pipelines.keys()) this.setPaused(topic, true);
+    const drained = this.drainAll().then(() => true);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, graceMs - 2_000));
+    });
+    const clean = await Promise.race([drained, expired]);
+    clearTimeout(timer);
+    if (!clean) {
+      this.log.error({ graceMs }, 'grace period ran out before buffered batches were written; they will be re-read');
+      for (const p of this.pipelines.values()) p.batcher.stop();
+    }
+    await this.consumer.disconnect().catch((e: Error) => this.log.warn({ err: e }, 'consumer disconnect failed'));
+    await this.producer.disconnect().catch(() => undefined);
+    for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.close();
+    return clean;
+  }
+
+  private async drainAll(): Promise<void> {
+    await Promise.all([...this.pipelines.values()].map((p) => p.batcher.drain()));
+    await this.commits.idle();
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const pipeline = this.pipelines.get(batch.topic);
+    if (!pipeline) return;
+    for (const message of batch.messages) {
+      if (this.stopping || !isRunning() || isStale()) break;
+      this.accept(pipeline, batch.partition, message);
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+  }
+
+  private accept(pipeline: RunningPipeline, partition: number, message: KafkaMessage): void {
+    const offset = Number(message.offset);
+    const bytes = messageBytes(message);
+    this.stats.messages++;
+    try {
+      const decoded = pipeline.spec.decode(message.value, headerText(message.headers, 'content-type'));
+      pipeline.batcher.addDecoded(partition, offset, bytes, decoded);
+    } catch (error) {
+      const letter = toDeadLetter(pipeline.spec.topic, partition, message, error);
+      this.stats.deadLetters[letter.code] = (this.stats.deadLetters[letter.code] ?? 0) + 1;
+      pipeline.batcher.addDeadLetter(letter, bytes);
+    }
+  }
+
+  /** After every (re)join the partitions are re-read from their committed offsets. */
+  private onGroupJoin(assignment: Record<string, number[]>): void {
+    for (const p of this.pipelines.values()) {
+      p.batcher.discardFilling();
+      p.tracker.resetAll();
+    }
+    this.commits.clear();
+    this.log.info({ assignment }, 'joined consumer group');
+    this.emit('joined', assignment);
+  }
+
+  private createPipeline<P extends BatchPayload<D>, D>(spec: PipelineSpec<P, D>, deadLetters: DeadLetterPublisher): RunningPipeline {
+    const tracker = new OffsetTracker();
+    const { batch, sink } = this.options.config;
+    const batcher = new MicroBatcher<P, D>({
+      topic: spec.topic,
+      limits: batch,
+      newPayload: spec.newPayload,
+      sinks: spec.sinks,
+      deadLetters,
+      tracker,
+      retry: { initialMs: sink.retryInitialMs, maxMs: sink.retryMaxMs },
+      events: {
+        onPause: (reason: PauseReason, paused: boolean) =>
+          paused ? this.pauses.add(spec.topic, reason) : this.pauses.remove(spec.topic, reason),
+        onCommittable: (partition, offset) => this.commits.commit(spec.topic, partition, offset),
+        onBatchDone: (summary: BatchSummary) => this.onBatchDone(summary),
+        onSinkRetry: (name, error, attempt, delayMs) => {
+          this.log.warn({ sink: name, attempt, delayMs, err: error }, 'sink write failed; retrying');
+          this.emit('sink-retry', { sink: name, attempt, delayMs, error });
+        },
+        onBatchFailed: (id, error) => this.log.error({ batch: id, err: error }, 'batch abandoned; it will be re-read'),
+      },
+    });
+    return { spec, batcher, tracker };
+  }
+
+  private onBatchDone(summary: BatchSummary): void {
+    this.stats.batches++;
+    for (const [name, n] of Object.entries(summary.written)) this.stats.written[name] = (this.stats.written[name] ?? 0) + n;
+    this.log.debug(summary, 'batch written');
+    this.emit('batch', summary);
+  }
+
+  private setPaused(topic: string, paused: boolean): void {
+    try {
+      if (paused) this.consumer.pause([{ topic }]);
+      else if (!this.stopping) this.consumer.resume([{ topic }]);
+    } catch (error) {
+      this.log.warn({ topic, err: error }, 'pause/resume failed');
+      return;
+    }
+    const reasons = this.pauses.reasonsOf(topic);
+    this.log.info({ topic, reasons }, paused ? 'paused topic' : 'resumed topic');
+    this.emit(paused ? 'pause' : 'resume', { topic, reasons });
+  }
+}
+
+function messageBytes(message: KafkaMessage): number {
+  let bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += name.length + (Array.isArray(value) ? value.reduce((n, v) => n + v.length, 0) : (value?.length ?? 0));
+  }
+  return bytes;
+}
+
+function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+function toDeadLetter(topic: string, partition: number, message: KafkaMessage, error: unknown): DeadLetter {
+  const decodeError = error instanceof DecodeError;
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    timestamp: message.timestamp,
+    key: message.key,
+    value: message.value,
+    headers: message.headers ?? {},
+    code: decodeError ? error.code : DeadLetterCode.DECODER_FAILED,
+    reason: decodeError ? error.message : `decoder failed: ${(error as Error)?.message ?? String(error)}`,
+  };
+}

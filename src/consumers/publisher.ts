@@ -1,0 +1,63 @@
+/**
+ * Publishes messages to a topic in size-bounded chunks with an idempotent producer (acks=all, one
+ * request in flight, so per-partition order is kept across retries). Used by `varstream produce`.
+ */
+import type { IHeaders, Kafka, Producer } from 'kafkajs';
+
+export interface OutgoingMessage {
+  key: string | Buffer | null;
+  value: string | Buffer;
+  headers?: IHeaders;
+}
+
+export interface PublisherOptions {
+  /** Messages per produce request. */
+  chunkMessages?: number;
+  /** Bytes per produce request. */
+  chunkBytes?: number;
+}
+
+export class TopicPublisher {
+  private readonly producer: Producer;
+  private chunk: OutgoingMessage[] = [];
+  private chunkBytes = 0;
+  published = 0;
+  bytes = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    private readonly options: PublisherOptions = {},
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  /** Queues a message; sends the chunk when it is full (awaiting the broker's acknowledgement). */
+  async publish(message: OutgoingMessage): Promise<void> {
+    const size = (message.value?.length ?? 0) + (message.key?.length ?? 0);
+    if (this.chunk.length > 0 && this.chunkBytes + size > (this.options.chunkBytes ?? 1024 * 1024)) await this.flush();
+    this.chunk.push(message);
+    this.chunkBytes += size;
+    if (this.chunk.length >= (this.options.chunkMessages ?? 1000)) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.chunk.length === 0) return;
+    const messages = this.chunk;
+    const bytes = this.chunkBytes;
+    this.chunk = [];
+    this.chunkBytes = 0;
+    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    this.published += messages.length;
+    this.bytes += bytes;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,46 @@
+/** Creates the topics varstream reads and writes, when they do not exist yet. */
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../config/schema.ts';
+
+/** Topic-level message size limit: VCF lines of thousands of samples exceed Kafka's 1 MB default. */
+const MAX_MESSAGE_BYTES = String(10 * 1024 * 1024);
+
+export async function ensureTopics(kafka: Kafka, config: Config, topics = Object.values(config.topics)): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: config.kafka.topicPartitions,
+        replicationFactor: -1,
+        configEntries: [{ name: 'max.message.bytes', value: MAX_MESSAGE_BYTES }],
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** True when the group's committed offsets have reached the end of every partition of `topic`. */
+export async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<{ done: boolean; lag: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    let lag = 0;
+    for (const end of ends) {
+      const c = committed?.partitions.find((p) => p.partition === end.partition);
+      const at = c && Number(c.offset) >= 0 ? Number(c.offset) : Number(end.low);
+      lag += Math.max(0, Number(end.high) - at);
+    }
+    return { done: lag === 0, lag };
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The closed list of dead-letter error codes. A message that ends on the dead-letter topic carries
+ * one of these in its `dlq-error-code` header; the README documents each.
+ */
+export const DeadLetterCode = {
+  /** The value is empty or null (a tombstone): there is nothing to decode. */
+  EMPTY_VALUE: 'EMPTY_VALUE',
+  /** The value is not valid UTF-8. */
+  INVALID_UTF8: 'INVALID_UTF8',
+  /** The value is not parseable JSON. */
+  INVALID_JSON: 'INVALID_JSON',
+  /** The JSON is valid but not an object. */
+  NOT_AN_OBJECT: 'NOT_AN_OBJECT',
+  /** A required field is absent or null. */
+  MISSING_FIELD: 'MISSING_FIELD',
+  /** A field has the wrong type or an out-of-range value. */
+  INVALID_FIELD: 'INVALID_FIELD',
+  /** The `content-type` header names an encoding this pipeline does not accept. */
+  UNSUPPORTED_CONTENT_TYPE: 'UNSUPPORTED_CONTENT_TYPE',
+  /** The value is larger than the configured maximum message size. */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** The decoder failed on input it should have rejected with one of the codes above (a bug). */
+  DECODER_FAILED: 'DECODER_FAILED',
+} as const;
+
+export type DeadLetterCode = (typeof DeadLetterCode)[keyof typeof DeadLetterCode];
+
+/** A message that cannot be decoded: permanent, so it is dead-lettered instead of retried. */
+export class DecodeError extends Error {
+  readonly retriable = false;
+  constructor(
+    readonly code: DeadLetterCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}

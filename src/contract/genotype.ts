@@ -1,0 +1,41 @@
+/**
+ * Genotype (GT) parsing: which alternate alleles a sample carries, and its zygosity for each.
+ * `0/1` carries allele 1; `1|2` carries 1 and 2; `./.` and `0/0` carry none; haploid `1` carries 1.
+ */
+
+export const Zygosity = { HOM: 'HOM', HET: 'HET', HEMI: 'HEMI' } as const;
+export type Zygosity = (typeof Zygosity)[keyof typeof Zygosity];
+
+export interface CarriedAllele {
+  /** 1-based index into ALT. */
+  allele: number;
+  zygosity: Zygosity;
+}
+
+/**
+ * Returns the alternate alleles the genotype carries, or `undefined` when the GT is not a
+ * genotype (a token that is neither `.` nor a non-negative integer).
+ */
+export function carriedAlleles(gt: string): CarriedAllele[] | undefined {
+  const tokens = gt.split(/[/|]/);
+  const calls: number[] = [];
+  for (const token of tokens) {
+    if (token === '.') {
+      calls.push(-1);
+      continue;
+    }
+    if (!/^\d{1,6}$/.test(token)) return undefined;
+    calls.push(Number(token));
+  }
+  const out: CarriedAllele[] = [];
+  for (const allele of new Set(calls)) {
+    if (allele <= 0) continue;
+    out.push({ allele, zygosity: zygosityOf(allele, calls) });
+  }
+  return out;
+}
+
+function zygosityOf(allele: number, calls: number[]): Zygosity {
+  if (calls.length === 1) return Zygosity.HEMI;
+  return calls.every((c) => c === allele) ? Zygosity.HOM : Zygosity.HET;
+}

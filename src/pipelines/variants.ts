@@ -1,0 +1,28 @@
+/** The variant pipeline: the variants topic, the v1 JSON decoder, and the sinks configuration names. */
+import { VariantBatch } from '../batching/variant-batch.ts';
+import type { Config } from '../config/schema.ts';
+import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
+import { type DecodedVariantMessage, decodeVariantMessage } from '../contract/variant-decoder.ts';
+import { KuzuGraphSink } from '../sinks/kuzu/graph-sink.ts';
+import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
+import { LanceVariantsSink } from '../sinks/lancedb/variants-sink.ts';
+import type { Sink } from '../sinks/sink.ts';
+
+export type VariantPipeline = PipelineSpec<VariantBatch, DecodedVariantMessage>;
+
+export function variantSinks(config: Config): Sink<VariantBatch>[] {
+  return config.variants.sinks.map((name) =>
+    name === 'lancedb'
+      ? new LanceVariantsSink({ uri: config.lancedb.uri, table: config.lancedb.variantsTable })
+      : new KuzuGraphSink(new KuzuStore(config.kuzu.path, config.kuzu.bufferPoolBytes)),
+  );
+}
+
+export function variantPipeline(config: Config, sinks: readonly Sink<VariantBatch>[] = variantSinks(config)): VariantPipeline {
+  return {
+    topic: config.topics.variants,
+    decode: (value, contentType) => decodeVariantMessage(value, contentType),
+    newPayload: () => new VariantBatch(),
+    sinks,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * One open Kuzu database and connection. Kuzu allows one read-write process per database, and two
+ * Database objects in one process must be avoided: the process opens one store and shares it.
+ * Every QueryResult is closed before the next step (an unclosed one crashed the process on close).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import kuzu from 'kuzu';
+
+type Params = Record<string, kuzu.KuzuValue>;
+export type Row = Record<string, kuzu.KuzuValue>;
+
+export class KuzuStore {
+  private database: kuzu.Database | undefined;
+  private connection: kuzu.Connection | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly bufferPoolBytes: number,
+  ) {}
+
+  async open(): Promise<void> {
+    if (this.connection) return;
+    mkdirSync(dirname(this.path), { recursive: true });
+    this.database = new kuzu.Database(this.path, this.bufferPoolBytes);
+    await this.database.init();
+    this.connection = new kuzu.Connection(this.database);
+  }
+
+  /** Runs one statement (parameterised when `params` is given) and returns its rows. */
+  async run(statement: string, params?: Params): Promise<Row[]> {
+    const connection = this.requireConnection();
+    const result = params
+      ? await connection.execute(await connection.prepare(statement), params)
+      : await connection.query(statement);
+    const results = Array.isArray(result) ? result : [result];
+    const rows: Row[] = [];
+    try {
+      for (const r of results) rows.push(...(await r.getAll()));
+    } finally {
+      for (const r of results) r.close();
+    }
+    return rows;
+  }
+
+  /** Runs `work` inside one transaction: all of it commits, or none of it. */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.run('BEGIN TRANSACTION');
+    try {
+      const value = await work();
+      await this.run('COMMIT');
+      return value;
+    } catch (error) {
+      // Kuzu rolls back by itself when a statement fails; ROLLBACK then has nothing to undo.
+      await this.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async count(pattern: string): Promise<number> {
+    const rows = await this.run(`MATCH ${pattern} RETURN count(*) AS n`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async close(): Promise<void> {
+    const { connection, database } = this;
+    this.connection = undefined;
+    this.database = undefined;
+    await connection?.close();
+    await database?.close();
+  }
+
+  private requireConnection(): kuzu.Connection {
+    if (!this.connection) throw new Error(`Kuzu database ${this.path} is not open`);
+    return this.connection;
+  }
+}

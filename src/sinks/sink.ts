@@ -1,0 +1,47 @@
+/**
+ * The sink lifecycle every store implements. Sinks write batches and report what they did; they
+ * never touch Kafka offsets (only the offset tracker commits).
+ */
+
+/** The Kafka offsets one batch covers, per partition. */
+export interface BatchRange {
+  readonly partition: number;
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface SinkBatch<P> {
+  readonly id: number;
+  readonly topic: string;
+  readonly payload: P;
+  readonly ranges: readonly BatchRange[];
+}
+
+export interface SinkResult {
+  /** Rows (or nodes and edges) the sink upserted. */
+  readonly written: number;
+  /** True when the sink found the whole batch already applied and wrote nothing. */
+  readonly skipped?: boolean;
+}
+
+export interface Sink<P> {
+  readonly name: string;
+  /** Opens the store and creates tables. Safe to call once; `close` is safe before and twice. */
+  start(): Promise<void>;
+  /** Upserts the batch. Must be idempotent: the same batch twice leaves the store unchanged. */
+  writeBatch(batch: SinkBatch<P>): Promise<SinkResult>;
+  close(): Promise<void>;
+}
+
+/** A sink failure. `retriable` says whether trying the same batch again can help. */
+export class SinkError extends Error {
+  constructor(
+    readonly sink: string,
+    message: string,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(`${sink}: ${message}`, options);
+    this.name = 'SinkError';
+  }
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PauseReason } from '../../../src/backpressure/pause-controller.ts';
+import { type BatchLimits, MicroBatcher } from '../../../src/batching/micro-batcher.ts';
+import type { DeadLetter } from '../../../src/consumers/dead-letter.ts';
+import { OffsetTracker } from '../../../src/consumers/offset-tracker.ts';
+import type { Sink, SinkBatch } from '../../../src/sinks/sink.ts';
+import { waitFor } from '../../helpers/wait.ts';
+
+/** A payload that records the offsets it was given. */
+class Offsets {
+  readonly items: number[] = [];
+  add(decoded: number) {
+    this.items.push(decoded);
+  }
+}
+
+/** A sink that records batches and can be made to fail or to wait. */
+class RecordingSink implements Sink<Offsets> {
+  readonly batches: number[][] = [];
+  failuresLeft = 0;
+  gate: Promise<void> | undefined;
+  constructor(readonly name: string) {}
+  async start() {}
+  async close() {}
+  async writeBatch(batch: SinkBatch<Offsets>) {
+    await this.gate;
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new Error(`${this.name} is down`);
+    }
+    this.batches.push([...batch.payload.items]);
+    return { written: batch.payload.items.length };
+  }
+}
+
+function setup(limits: Partial<BatchLimits> = {}, sinkNames = ['a', 'b']) {
+  const sinks = sinkNames.map((n) => new RecordingSink(n));
+  const commits: Array<[number, number]> = [];
+  const pauses: Array<[PauseReason, boolean]> = [];
+  const letters: DeadLetter[][] = [];
+  const batcher = new MicroBatcher<Offsets, number>({
+    topic: 't',
+    limits: { maxRows: 3, maxBytes: 1000, lingerMs: 60_000, maxInFlight: 2, ...limits },
+    newPayload: () => new Offsets(),
+    sinks,
+    deadLetters: { publish: async (l) => void letters.push([...l]) },
+    tracker: new OffsetTracker(),
+    retry: { initialMs: 1, maxMs: 5 },
+    events: {
+      onPause: (reason, paused) => pauses.push([reason, paused]),
+      onCommittable: (partition, offset) => commits.push([partition, offset]),
+    },
+  });
+  return { batcher, sinks, commits, pauses, letters };
+}
+
+test('flushes when maxRows is reached and commits after every sink wrote', async () => {
+  const { batcher, sinks, commits } = setup();
+  for (let offset = 0; offset < 6; offset++) batcher.addDecoded(0, offset, 10, offset);
+  await batcher.drain();
+  for (const sink of sinks) assert.deepEqual(sink.batches, [[0, 1, 2], [3, 4, 5]]);
+  assert.deepEqual(commits, [[0, 3], [0, 6]]);
+  assert.equal(batcher.bytesHeld, 0);
+});
+
+test('flushes when maxBytes is reached', async () => {
+  const { batcher, sinks } = setup({ maxRows: 100, maxBytes: 25 });
+  for (let offset = 0; offset < 5; offset++) batcher.addDecoded(0, offset, 10, offset);
+  await batcher.drain();
+  assert.deepEqual(sinks[0]?.batches, [[0, 1, 2], [3, 4]]);
+});
+
+test('flushes a partial batch after lingerMs', async () => {
+  const { batcher, sinks, commits } = setup({ maxRows: 100, lingerMs: 20 });
+  batcher.addDecoded(0, 0, 10, 0);
+  await waitFor(() => commits.length === 1, { timeoutMs: 5_000, message: 'linger flush' });
+  assert.deepEqual(sinks[0]?.batches, [[0]]);
+});
+
+test('a failing sink is retried, pauses the topic, and nothing is committed until it recovers', async () => {
+  const { batcher, sinks, commits, pauses } = setup();
+  const [a, b] = sinks as [RecordingSink, RecordingSink];
+  let release!: () => void;
+  b.gate = new Promise((r) => {
+    release = r;
+  });
+  b.failuresLeft = 3;
+  for (let offset = 0; offset < 3; offset++) batcher.addDecoded(0, offset, 10, offset);
+  await waitFor(() => a.batches.length === 1, { timeoutMs: 5_000, message: 'sink a wrote' });
+  assert.deepEqual(commits, [], 'sink a alone is not enough to commit');
+  b.gate = undefined;
+  release();
+  await batcher.drain();
+  assert.deepEqual(b.batches, [[0, 1, 2]]);
+  assert.deepEqual(commits, [[0, 3]]);
+  assert.deepEqual(pauses, [
+    ['sink-failure', true],
+    ['sink-failure', false],
+  ]);
+});
+
+test('dead letters are published before their offsets are committed', async () => {
+  const { batcher, commits, letters } = setup();
+  batcher.addDecoded(0, 0, 10, 0);
+  batcher.addDeadLetter({ topic: 't', partition: 0, offset: 1, timestamp: '0', key: null, value: null, headers: {}, code: 'INVALID_JSON', reason: 'x' }, 10);
+  batcher.addDecoded(0, 2, 10, 2);
+  await batcher.drain();
+  assert.deepEqual(
+    letters.map((l) => l.map((x) => x.offset)),
+    [[1]],
+  );
+  assert.deepEqual(commits, [[0, 3]]);
+});
+
+test('sinks see batches in order even when later batches are quicker', async () => {
+  const { batcher, sinks } = setup({ maxRows: 1, maxInFlight: 4 });
+  const a = sinks[0] as RecordingSink;
+  let release!: () => void;
+  a.gate = new Promise((r) => {
+    release = r;
+  });
+  for (let offset = 0; offset < 4; offset++) batcher.addDecoded(0, offset, 1, offset);
+  setTimeout(() => {
+    a.gate = undefined;
+    release();
+  }, 10);
+  await batcher.drain();
+  assert.deepEqual(a.batches, [[0], [1], [2], [3]]);
+});
+
+test('held bytes over the budget ask for a pause, and draining resumes', async () => {
+  const { batcher, sinks, pauses } = setup({ maxRows: 1000, maxBytes: 100, maxInFlight: 1 });
+  const a = sinks[0] as RecordingSink;
+  let release!: () => void;
+  a.gate = new Promise((r) => {
+    release = r;
+  });
+  // budget = maxBytes * (maxInFlight + 2) = 300
+  for (let offset = 0; offset < 30; offset++) batcher.addDecoded(0, offset, 10, offset);
+  assert.equal(batcher.bytesHeld, 300);
+  assert.deepEqual(pauses.at(-1), ['buffer-full', true]);
+  a.gate = undefined;
+  release();
+  await batcher.drain();
+  assert.deepEqual(pauses.at(-1), ['buffer-full', false]);
+  assert.equal(batcher.bytesHeld, 0);
+});
+
+test('discarding the filling batch releases its bytes and writes nothing', async () => {
+  const { batcher, sinks, commits } = setup({ maxRows: 100 });
+  batcher.addDecoded(0, 0, 10, 0);
+  batcher.discardFilling();
+  assert.equal(batcher.bytesHeld, 0);
+  await batcher.drain();
+  assert.deepEqual(sinks[0]?.batches, []);
+  assert.deepEqual(commits, []);
+});
+
+test('stop() abandons a batch stuck on a failing sink without committing it', async () => {
+  const { batcher, sinks, commits } = setup();
+  (sinks[1] as RecordingSink).failuresLeft = Number.POSITIVE_INFINITY;
+  for (let offset = 0; offset < 3; offset++) batcher.addDecoded(0, offset, 10, offset);
+  setTimeout(() => batcher.stop(), 20);
+  await batcher.drain();
+  assert.deepEqual(commits, []);
+});
