@@ -1,0 +1,372 @@
+/**
+ * Maps one parsed VCF record to the v1 variant message (ARCHITECTURE.md section 3).
+ *
+ * Choices:
+ * - `id`: the ID column as written (`rs1;rs2` stays one string); `.` → null.
+ *   `qual`: `.` → null. `alt`: always an array; `.` → [].
+ * - `filter`: always an array of names as written, `PASS` kept; `.` (no filters
+ *   applied) → [].
+ * - `info`: flags → true; a field the header (or the VCF spec) declares Number=1
+ *   is unwrapped to its single value; everything else stays an array. A missing
+ *   value `.` becomes null; a header-numeric value that is not a number (`38C`,
+ *   `NaN`) keeps its text, so the object survives JSON.stringify unchanged. Keys
+ *   not in the header stay arrays of strings. Annotation fields are kept whole.
+ * - `genes`: resolved with the header's help (GENE_SPECS). Omitted when the record
+ *   has no annotation field at all (the consumer's derivation finds nothing either);
+ *   `[]` when one is present but names no gene (e.g. intergenic): "resolved, none".
+ * - `samples`: one entry per sample column with only GT (string as written), DP and
+ *   GQ. A key is present only when the record's FORMAT declares it; DP/GQ are null
+ *   when the sample's value is `.` or absent. Sites-only VCFs (or a record without
+ *   FORMAT) have no `samples`. Values are read as ranges of the line
+ *   (processFormatFields / processGenotypes), never through @gmod/vcf's SAMPLES(),
+ *   which allocates an object plus an array per FORMAT key per sample. GT-only
+ *   sample objects are shared and frozen: treat messages as read-only.
+ */
+import type { InfoValue, MetaField, MetaMap } from '@gmod/vcf';
+import { siteKey, type VariantMessageV1, type VariantSampleV1 } from '../contract/variant-message.ts';
+import type { VcfHeader, VcfRecord } from './vcf-reader.ts';
+
+// ---------------------------------------------------------------- genes
+
+type GeneFieldKind = 'pipe' | 'eff' | 'geneinfo' | 'plain';
+
+export interface GeneField {
+  /** The INFO id, e.g. `CSQ`. */
+  readonly key: string;
+  readonly kind: GeneFieldKind;
+  /** 0-based index of the symbol among the `|`-separated subfields (pipe and eff kinds). */
+  readonly index: number;
+  /** 0-based index of the consequence subfield checked for `intergenic_region`; -1 = no check. */
+  readonly skipIntergenicAt: number;
+}
+
+/**
+ * Gene-bearing INFO fields, consulted in this order (all present ones contribute):
+ * VEP `CSQ` / gnomAD `vep` → the `SYMBOL` subfield named in the header's Format (else 4th);
+ * SnpEff `ANN` → `Gene_Name` (else 4th), skipping `intergenic_region` annotations whose
+ * Gene_Name is the flanking pair (`PLA2G4A-BRINP3`), not a gene; old SnpEff `EFF` →
+ * `Gene_Name` inside the parentheses (else 6th): SnpEff 3 files have no Amino_Acid_length,
+ * so it is the 5th there and the 6th is the biotype; bcftools `BCSQ` → `gene` (else 2nd);
+ * `GENEINFO` → symbols of `SYMBOL:ID|SYMBOL:ID`; `GENE` → the value.
+ */
+const GENE_SPECS: readonly { key: string; kind: GeneFieldKind; name: string; fallback: number }[] = [
+  { key: 'CSQ', kind: 'pipe', name: 'SYMBOL', fallback: 3 },
+  { key: 'vep', kind: 'pipe', name: 'SYMBOL', fallback: 3 },
+  { key: 'ANN', kind: 'pipe', name: 'Gene_Name', fallback: 3 },
+  { key: 'EFF', kind: 'eff', name: 'Gene_Name', fallback: 5 },
+  { key: 'BCSQ', kind: 'pipe', name: 'gene', fallback: 1 },
+  { key: 'GENEINFO', kind: 'geneinfo', name: '', fallback: 0 },
+  { key: 'GENE', kind: 'plain', name: '', fallback: 0 },
+];
+
+/**
+ * Subfield names listed in an annotation header Description, e.g. `... Format:
+ * Allele|Consequence|...` or `Functional annotations: 'Allele | Annotation | ...'`.
+ */
+export function annotationSubfields(description: string, insideParens = false): string[] {
+  let s = description.slice(description.indexOf(':') + 1);
+  if (insideParens) s = s.slice(s.indexOf('(') + 1);
+  if (!s.includes('|')) return [];
+  return s.split('|').map((f) => f.replace(/['"[\]()*]/g, '').trim());
+}
+
+function describedIndex(infoMeta: MetaMap, key: string, name: string, parens: boolean, fallback: number) {
+  const desc = infoMeta[key]?.Description;
+  const idx = typeof desc === 'string' ? annotationSubfields(desc, parens).indexOf(name) : -1;
+  return idx === -1 ? fallback : idx;
+}
+
+/** Where each gene-bearing field keeps its symbol, for this header. */
+export function geneFieldsForHeader(header: VcfHeader): GeneField[] {
+  const meta = infoMetadata(header);
+  return GENE_SPECS.map(({ key, kind, name, fallback }) => ({
+    key,
+    kind,
+    index: name ? describedIndex(meta, key, name, kind === 'eff', fallback) : 0,
+    skipIntergenicAt: key === 'ANN' ? describedIndex(meta, key, 'Annotation', false, 1) : -1,
+  }));
+}
+
+/** The n-th (0-based) `|`-separated subfield of s[from, to), or '' when there are fewer. */
+function nthSubfield(s: string, n: number, from = 0, to = s.length): string {
+  let start = from;
+  for (let i = 0; i < n; i++) {
+    const bar = s.indexOf('|', start);
+    if (bar === -1 || bar >= to) return '';
+    start = bar + 1;
+  }
+  const end = s.indexOf('|', start);
+  return s.slice(start, end === -1 || end > to ? to : end);
+}
+
+function addSymbols(value: string, out: Set<string>): void {
+  if (!value.includes('&')) {
+    if (value.length > 0 && value !== '.') out.add(value);
+    return;
+  }
+  for (const part of value.split('&')) if (part.length > 0 && part !== '.') out.add(part);
+}
+
+function addEntry(field: GeneField, entry: string, out: Set<string>): void {
+  if (field.kind === 'plain') {
+    addSymbols(entry, out);
+    return;
+  }
+  if (field.kind === 'geneinfo') {
+    for (const pair of entry.split('|')) {
+      const colon = pair.indexOf(':');
+      addSymbols(colon === -1 ? pair : pair.slice(0, colon), out);
+    }
+    return;
+  }
+  if (field.kind === 'eff') {
+    const open = entry.indexOf('(');
+    const close = entry.lastIndexOf(')');
+    if (open !== -1)
+      addSymbols(nthSubfield(entry, field.index, open + 1, close > open ? close : entry.length), out);
+    return;
+  }
+  if (field.skipIntergenicAt >= 0 && nthSubfield(entry, field.skipIntergenicAt) === 'intergenic_region')
+    return;
+  addSymbols(nthSubfield(entry, field.index), out);
+}
+
+/**
+ * Gene symbols in `info` (as parsed by @gmod/vcf): undefined when no annotation
+ * field is present, [] when one is present but names no gene.
+ */
+export function resolveGenes(
+  fields: readonly GeneField[],
+  info: Record<string, InfoValue>,
+): string[] | undefined {
+  let seen = false;
+  const out = new Set<string>();
+  for (const field of fields) {
+    const value = info[field.key];
+    if (value === undefined) continue;
+    seen = true;
+    if (value === true) continue;
+    for (const entry of value) if (typeof entry === 'string') addEntry(field, entry, out);
+  }
+  return seen ? Array.from(out) : undefined;
+}
+
+// ---------------------------------------------------------------- info
+
+function infoMetadata(header: VcfHeader): MetaMap {
+  return (header.parser.getMetadata('INFO') ?? {}) as MetaMap;
+}
+
+/** The raw comma-separated items of INFO `key` in a data line (last occurrence wins, as in @gmod/vcf). */
+function rawInfoItems(line: string, key: string): string[] {
+  let start = 0;
+  for (let col = 0; col < 7; col++) {
+    const tab = line.indexOf('\t', start);
+    if (tab === -1) return [];
+    start = tab + 1;
+  }
+  const end = line.indexOf('\t', start);
+  let items: string[] = [];
+  for (const pair of line.slice(start, end === -1 ? line.length : end).split(';')) {
+    if (pair.length > key.length && pair.startsWith(key) && pair.charCodeAt(key.length) === 61 /* = */) {
+      items = pair.slice(key.length + 1).split(',');
+    }
+  }
+  return items;
+}
+
+const isBadNumber = (v: unknown) => typeof v === 'number' && !Number.isFinite(v);
+
+/**
+ * A JSON-faithful copy of a parsed value list: `.` (undefined) becomes null; a value
+ * the header types as a number but which is not one (`BND_DEPTH=38C`, `AF=NaN` in the
+ * real data; @gmod/vcf yields NaN) is kept as its original text.
+ */
+function cleanValues(values: (string | number | undefined)[], line: string, key: string): unknown[] {
+  if (!values.some((v) => v === undefined || isBadNumber(v))) return values;
+  const raw = values.some(isBadNumber) ? rawInfoItems(line, key) : [];
+  return values.map((v, i) => (v === undefined ? null : isBadNumber(v) ? (raw[i] ?? null) : v));
+}
+
+/** INFO as JSON-safe values; flags → true, Number=1 fields (per `unwrap`) unwrapped. */
+export function mapInfo(
+  info: Record<string, InfoValue>,
+  unwrap: ReadonlySet<string>,
+  line = '',
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(info)) {
+    const value = info[key];
+    if (value === undefined) continue;
+    if (value === true) {
+      out[key] = true;
+      continue;
+    }
+    const clean = cleanValues(value, line, key);
+    out[key] = clean.length === 1 && unwrap.has(key) ? clean[0] : clean;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- samples
+
+const SAMPLE_KEYS = ['GT', 'DP', 'GQ'];
+const HAS_GT = 1;
+const HAS_DP = 2;
+const HAS_GQ = 4;
+
+/** Which of GT/DP/GQ a FORMAT string declares, as a bit mask. */
+function formatMask(format: string): number {
+  let mask = 0;
+  for (const key of format.split(':')) {
+    if (key === 'GT') mask |= HAS_GT;
+    else if (key === 'DP') mask |= HAS_DP;
+    else if (key === 'GQ') mask |= HAS_GQ;
+  }
+  return mask;
+}
+
+/** Number in s[start, end); null for `.`, empty, absent (-1) or unparseable. */
+function numberAt(s: string, start: number, end: number): number | null {
+  if (start < 0 || end <= start) return null;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) {
+      const parsed = Number(s.slice(start, end));
+      return Number.isFinite(parsed) ? parsed : null;
+    }
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * When FORMAT has GT but neither DP nor GQ (1000 Genomes files), samples with the
+ * same GT share one frozen `{ GT }` object: 2504 `0|0` calls are one object, not
+ * 2504. Common diploid calls are found without slicing the line.
+ */
+const diploidGt: (VariantSampleV1 | undefined)[] = [];
+const otherGt = new Map<string, VariantSampleV1>();
+const MISSING_GT: VariantSampleV1 = Object.freeze({ GT: '.' });
+
+function gtOnlySample(s: string, a: number, b: number): VariantSampleV1 {
+  if (a < 0 || b <= a) return MISSING_GT;
+  if (b - a === 3) {
+    const d0 = s.charCodeAt(a) - 48;
+    const sep = s.charCodeAt(a + 1);
+    const d1 = s.charCodeAt(a + 2) - 48;
+    if (d0 >= 0 && d0 <= 9 && d1 >= 0 && d1 <= 9 && (sep === 47 || sep === 124)) {
+      const idx = d0 * 20 + d1 * 2 + (sep === 124 ? 1 : 0);
+      let sample = diploidGt[idx];
+      if (!sample) {
+        sample = Object.freeze({ GT: s.slice(a, b) });
+        diploidGt[idx] = sample;
+      }
+      return sample;
+    }
+  }
+  const gt = s.slice(a, b);
+  let sample = otherGt.get(gt);
+  if (!sample) {
+    sample = Object.freeze({ GT: gt });
+    if (otherGt.size < 4096) otherGt.set(gt, sample);
+  }
+  return sample;
+}
+
+function mapSamples(
+  record: VcfRecord,
+  masks: Map<string, number>,
+): Record<string, VariantSampleV1> | undefined {
+  const names = record.sampleNames;
+  const format = record.FORMAT;
+  if (names.length === 0 || !format) return undefined;
+  let mask = masks.get(format);
+  if (mask === undefined) {
+    mask = formatMask(format);
+    masks.set(format, mask);
+  }
+  const out: Record<string, VariantSampleV1> = {};
+  const m = mask;
+  if (m === HAS_GT) {
+    record.processGenotypes((s, a, b, i) => {
+      out[names[i] ?? String(i)] = gtOnlySample(s, a, b);
+    });
+    return out;
+  }
+  record.processFormatFields(SAMPLE_KEYS, (s, r, i) => {
+    const sample: VariantSampleV1 = {};
+    const gtStart = r[0] ?? -1;
+    const gtEnd = r[1] ?? -1;
+    if (m & HAS_GT) sample.GT = gtStart >= 0 && gtEnd > gtStart ? s.slice(gtStart, gtEnd) : '.';
+    if (m & HAS_DP) sample.DP = numberAt(s, r[2] ?? -1, r[3] ?? -1);
+    if (m & HAS_GQ) sample.GQ = numberAt(s, r[4] ?? -1, r[5] ?? -1);
+    out[names[i] ?? String(i)] = sample;
+  });
+  // FORMAT without GT/DP/GQ: processFormatFields reports nothing, yet every sample has a column.
+  if (m === 0) for (const name of names) out[name] = {};
+  return out;
+}
+
+// ---------------------------------------------------------------- message
+
+interface MappingPlan {
+  genes: GeneField[];
+  unwrap: Set<string>;
+  formatMasks: Map<string, number>;
+}
+
+const plans = new WeakMap<VcfHeader, MappingPlan>();
+
+function planFor(header: VcfHeader): MappingPlan {
+  let plan = plans.get(header);
+  if (!plan) {
+    const meta = infoMetadata(header);
+    const unwrap = new Set(Object.keys(meta).filter((k) => (meta[k] as MetaField).Number === 1));
+    plan = { genes: geneFieldsForHeader(header), unwrap, formatMasks: new Map() };
+    plans.set(header, plan);
+  }
+  return plan;
+}
+
+function filterOf(filter: string | string[] | undefined): string[] {
+  if (filter === undefined) return [];
+  return typeof filter === 'string' ? [filter] : filter;
+}
+
+/**
+ * Maps one record. Throws only when no message can be formed: CHROM or REF empty,
+ * POS not an integer >= 0. POS 0 (a telomere in VCF, e.g. in sniffles_SKBR3_tra.vcf)
+ * is mapped as is: the contract wants pos >= 1, so the consumer dead-letters it with
+ * its reason, which keeps the record visible and counted rather than silently dropped.
+ */
+export function toVariantMessage(record: VcfRecord, header: VcfHeader, source: string): VariantMessageV1 {
+  const { CHROM: chrom, POS: pos, REF: ref } = record;
+  if (!chrom || !ref || !Number.isInteger(pos) || pos < 0) {
+    throw new Error(`invalid VCF record: CHROM=${chrom} POS=${pos} REF=${ref}`);
+  }
+  const plan = planFor(header);
+  const qual = record.QUAL;
+  const msg: VariantMessageV1 = {
+    chrom,
+    pos,
+    ref,
+    alt: record.ALT ?? [],
+    id: record.ID ? record.ID.join(';') : null,
+    qual: qual === undefined || !Number.isFinite(qual) ? null : qual,
+    filter: filterOf(record.FILTER),
+    info: mapInfo(record.INFO, plan.unwrap, record.line),
+  };
+  const genes = resolveGenes(plan.genes, record.INFO);
+  if (genes) msg.genes = genes;
+  const samples = mapSamples(record, plan.formatMasks);
+  if (samples) msg.samples = samples;
+  msg.source = source;
+  return msg;
+}
+
+/** The Kafka key of a message: its site, `{chrom}-{pos}-{ref}`. */
+export function messageKey(msg: Pick<VariantMessageV1, 'chrom' | 'pos' | 'ref'>): string {
+  return siteKey(msg.chrom, msg.pos, msg.ref);
+}

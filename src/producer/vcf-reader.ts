@@ -1,0 +1,275 @@
+/**
+ * Streaming VCF reader: plain text, plain gzip or BGZF (bgzip), detected from the
+ * file's first bytes rather than its name. Lines are split as the bytes arrive, so
+ * memory holds one read chunk plus the current line (a line can be megabytes long);
+ * the header is parsed by @gmod/vcf, which also parses each record.
+ *
+ * The record count is not known up front; `bytesRead` / `fileSize` (compressed
+ * bytes read from disk against the file's size) give a caller progress and an ETA.
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import VCF, { type Variant } from '@gmod/vcf';
+
+export type VcfCompression = 'none' | 'gzip' | 'bgzf';
+
+/** One parsed data line; sample columns are parsed lazily by its methods. */
+export type VcfRecord = Variant;
+
+export interface VcfHeader {
+  /** The @gmod/vcf parser, for `getMetadata('INFO', id, ...)` lookups. */
+  readonly parser: VCF;
+  /** Sample names in column order; empty for a sites-only VCF. */
+  readonly samples: readonly string[];
+  /** Raw header lines, `##...` lines then the `#CHROM` line. */
+  readonly lines: readonly string[];
+  /** The `##fileformat` value, e.g. `VCFv4.2`. */
+  readonly fileformat: string | undefined;
+}
+
+export interface VcfProgress {
+  /** Size of the file on disk (compressed size for .gz). */
+  readonly fileSize: number;
+  /** Bytes read from disk so far (compressed bytes for .gz); runs slightly ahead of parsing. */
+  readonly bytesRead: number;
+  /** Data records yielded so far. */
+  readonly recordsRead: number;
+  /** 1-based number of the last line read from the (decompressed) text. */
+  readonly lineNumber: number;
+}
+
+export interface VcfReader extends VcfProgress, AsyncIterable<VcfRecord> {
+  readonly path: string;
+  readonly compression: VcfCompression;
+  readonly header: VcfHeader;
+  /** True once the file is released: after the last record, a break out of the loop, or close(). */
+  readonly closed: boolean;
+  /** Stops reading and releases the file; safe to call more than once. */
+  close(): void;
+}
+
+export interface ReadVcfOptions {
+  /** Passed to @gmod/vcf: reject data lines without an INFO column (default true). */
+  strict?: boolean;
+  /** Aborts the read; the iteration then rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Bytes per disk read (default 256 KiB). */
+  chunkSize?: number;
+  /** Called once, before the first record, with the header and the live reader for progress. */
+  onHeader?: (header: VcfHeader, reader: VcfReader) => void;
+}
+
+/** A data line @gmod/vcf could not parse, with where it was. */
+export class VcfParseError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly lineNumber: number,
+    options?: ErrorOptions,
+  ) {
+    super(`${path}:${lineNumber}: ${message}`, options);
+    this.name = 'VcfParseError';
+  }
+}
+
+const DEFAULT_CHUNK = 256 * 1024;
+
+/** Detects gzip (magic 1f 8b) and BGZF (gzip with FEXTRA and a `BC` subfield). */
+export async function detectCompression(path: string): Promise<VcfCompression> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(18);
+    const { bytesRead } = await fh.read(buf, 0, 18, 0);
+    if (bytesRead < 2 || buf[0] !== 0x1f || buf[1] !== 0x8b) return 'none';
+    const fextra = bytesRead >= 14 && ((buf[3] ?? 0) & 0x04) !== 0;
+    return fextra && buf[12] === 0x42 && buf[13] === 0x43 ? 'bgzf' : 'gzip';
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Splits a text stream into lines (LF or CRLF), yielding each chunk's complete
+ * lines as one array. A line spanning chunks is joined once it is complete.
+ */
+export async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string[]> {
+  let carry = '';
+  for await (const chunk of chunks) {
+    let nl = chunk.indexOf('\n');
+    if (nl === -1) {
+      carry += chunk;
+      continue;
+    }
+    const lines: string[] = [];
+    lines.push(stripCr(carry + chunk.slice(0, nl)));
+    let start = nl + 1;
+    nl = chunk.indexOf('\n', start);
+    while (nl !== -1) {
+      lines.push(stripCr(chunk.slice(start, nl)));
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
+    }
+    carry = chunk.slice(start);
+    yield lines;
+  }
+  if (carry.length > 0) yield [stripCr(carry)];
+}
+
+function stripCr(line: string): string {
+  return line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+}
+
+/** Opens the file and wires decompression; the returned text stream is UTF-8. */
+function openTextStream(
+  path: string,
+  compression: VcfCompression,
+  opts: ReadVcfOptions,
+): { raw: ReadStream; text: Readable } {
+  const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
+  const raw = createReadStream(path, { highWaterMark: chunk, signal: opts.signal });
+  if (compression === 'none') {
+    raw.setEncoding('utf8');
+    return { raw, text: raw };
+  }
+  // createGunzip decodes every member of a multi-member file (BGZF is one member per block).
+  const gunzip = createGunzip({ chunkSize: chunk });
+  const text = pipeline(raw, gunzip, () => {
+    // errors reach the consumer through `gunzip`, which pipeline destroys with them
+  });
+  text.setEncoding('utf8');
+  return { raw, text };
+}
+
+class FileVcfReader implements VcfReader {
+  recordsRead = 0;
+  lineNumber = 0;
+  private started = false;
+
+  constructor(
+    readonly path: string,
+    readonly compression: VcfCompression,
+    readonly fileSize: number,
+    readonly header: VcfHeader,
+    private readonly raw: ReadStream,
+    private readonly batches: AsyncIterator<string[]>,
+    private pending: string[],
+  ) {}
+
+  get bytesRead(): number {
+    return this.raw.bytesRead;
+  }
+
+  get closed(): boolean {
+    return this.raw.destroyed;
+  }
+
+  close(): void {
+    this.raw.destroy();
+    void this.batches.return?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<VcfRecord> {
+    if (this.started) throw new Error(`${this.path}: a VcfReader can be iterated only once`);
+    this.started = true;
+    try {
+      let lines = this.pending;
+      this.pending = [];
+      for (;;) {
+        for (const line of lines) {
+          this.lineNumber++;
+          if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) continue;
+          yield this.parse(line);
+        }
+        const next = await this.batches.next();
+        if (next.done) return;
+        lines = next.value;
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  private parse(line: string): VcfRecord {
+    let record: VcfRecord;
+    try {
+      record = this.header.parser.parseLine(line);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new VcfParseError(msg, this.path, this.lineNumber, { cause: err });
+    }
+    this.recordsRead++;
+    return record;
+  }
+}
+
+/**
+ * Reads header lines up to the first data line. Returns the header lines, the
+ * not-yet-consumed lines (first data line onwards) and how many lines were consumed.
+ */
+async function readHeaderLines(
+  batches: AsyncIterator<string[]>,
+): Promise<{ headerLines: string[]; rest: string[]; consumed: number }> {
+  const headerLines: string[] = [];
+  let consumed = 0;
+  for (;;) {
+    const next = await batches.next();
+    if (next.done) return { headerLines, rest: [], consumed };
+    const lines = next.value;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i] ?? '';
+      if (consumed === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1); // UTF-8 byte order mark
+      if (line.length > 0 && !line.startsWith('#')) return { headerLines, rest: lines.slice(i), consumed };
+      consumed++;
+      if (line.length > 0) headerLines.push(line);
+    }
+  }
+}
+
+function buildHeader(path: string, headerLines: string[], strict: boolean): VcfHeader {
+  if (!headerLines.some((l) => l.startsWith('#CHROM'))) {
+    throw new Error(`${path}: not a VCF, no #CHROM header line before the first record`);
+  }
+  const parser = new VCF({ header: headerLines.join('\n'), strict });
+  const fileformat = parser.getMetadata('fileformat');
+  return {
+    parser,
+    samples: parser.samples,
+    lines: headerLines,
+    fileformat: typeof fileformat === 'string' ? fileformat : undefined,
+  };
+}
+
+/** Opens a VCF and parses its header; iterate the result for records. */
+export async function openVcf(path: string, opts: ReadVcfOptions = {}): Promise<VcfReader> {
+  const [compression, { size }] = await Promise.all([detectCompression(path), stat(path)]);
+  const { raw, text } = openTextStream(path, compression, opts);
+  const batches = splitLines(text)[Symbol.asyncIterator]();
+  try {
+    const { headerLines, rest, consumed } = await readHeaderLines(batches);
+    const header = buildHeader(path, headerLines, opts.strict ?? true);
+    const reader = new FileVcfReader(path, compression, size, header, raw, batches, rest);
+    reader.lineNumber = consumed;
+    return reader;
+  } catch (err) {
+    raw.destroy();
+    await batches.return?.(undefined);
+    throw err;
+  }
+}
+
+/**
+ * Streams the records of a VCF. `opts.onHeader` receives the header and the live
+ * reader (for `bytesRead`, `fileSize`, `recordsRead`) before the first record.
+ * Breaking out of the loop closes the file.
+ */
+export async function* readVcf(path: string, opts: ReadVcfOptions = {}): AsyncGenerator<VcfRecord> {
+  const reader = await openVcf(path, opts);
+  try {
+    opts.onHeader?.(reader.header, reader);
+    yield* reader;
+  } finally {
+    reader.close();
+  }
+}
