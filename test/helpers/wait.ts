@@ -5,7 +5,10 @@ export interface WaitOptions {
   message: string;
 }
 
-export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitOptions): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  options: WaitOptions,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + options.timeoutMs;
   let last: unknown;
   for (;;) {

@@ -59,8 +59,15 @@ test('flushes when maxRows is reached and commits after every sink wrote', async
   const { batcher, sinks, commits } = setup();
   for (let offset = 0; offset < 6; offset++) batcher.addDecoded(0, offset, 10, offset);
   await batcher.drain();
-  for (const sink of sinks) assert.deepEqual(sink.batches, [[0, 1, 2], [3, 4, 5]]);
-  assert.deepEqual(commits, [[0, 3], [0, 6]]);
+  for (const sink of sinks)
+    assert.deepEqual(sink.batches, [
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
+  assert.deepEqual(commits, [
+    [0, 3],
+    [0, 6],
+  ]);
   assert.equal(batcher.bytesHeld, 0);
 });
 
@@ -68,7 +75,10 @@ test('flushes when maxBytes is reached', async () => {
   const { batcher, sinks } = setup({ maxRows: 100, maxBytes: 25 });
   for (let offset = 0; offset < 5; offset++) batcher.addDecoded(0, offset, 10, offset);
   await batcher.drain();
-  assert.deepEqual(sinks[0]?.batches, [[0, 1, 2], [3, 4]]);
+  assert.deepEqual(sinks[0]?.batches, [
+    [0, 1, 2],
+    [3, 4],
+  ]);
 });
 
 test('flushes a partial batch after lingerMs', async () => {
@@ -103,7 +113,20 @@ test('a failing sink is retried, pauses the topic, and nothing is committed unti
 test('dead letters are published before their offsets are committed', async () => {
   const { batcher, commits, letters } = setup();
   batcher.addDecoded(0, 0, 10, 0);
-  batcher.addDeadLetter({ topic: 't', partition: 0, offset: 1, timestamp: '0', key: null, value: null, headers: {}, code: 'INVALID_JSON', reason: 'x' }, 10);
+  batcher.addDeadLetter(
+    {
+      topic: 't',
+      partition: 0,
+      offset: 1,
+      timestamp: '0',
+      key: null,
+      value: null,
+      headers: {},
+      code: 'INVALID_JSON',
+      reason: 'x',
+    },
+    10,
+  );
   batcher.addDecoded(0, 2, 10, 2);
   await batcher.drain();
   assert.deepEqual(

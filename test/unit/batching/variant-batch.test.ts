@@ -10,7 +10,11 @@ test('the last message per variant id wins, in place', () => {
   const batch = new VariantBatch();
   batch.add(message({ ...site, qual: 10, source: 'first' }), { topic: 'v', partition: 0, offset: 1 });
   batch.add(message({ chrom: '2', pos: 5, ref: 'C', alt: 'A' }), { topic: 'v', partition: 0, offset: 2 });
-  batch.add(message({ ...site, alt: ['G'], qual: 20, source: 'second' }), { topic: 'v', partition: 0, offset: 3 });
+  batch.add(message({ ...site, alt: ['G'], qual: 20, source: 'second' }), {
+    topic: 'v',
+    partition: 0,
+    offset: 3,
+  });
   const v = batch.variants;
   assert.deepEqual(v.variantId, ['1-100-A-G', '1-100-A-T', '2-5-C-A']);
   assert.deepEqual(v.qual, [20, 10, null]);
@@ -20,8 +24,16 @@ test('the last message per variant id wins, in place', () => {
 
 test('calls are unique per (sample, variant), last genotype wins; samples accumulate', () => {
   const batch = new VariantBatch();
-  batch.add(message({ ...site, samples: { S1: { GT: '0/1' }, S2: { GT: '0/0' } } }), { topic: 'v', partition: 0, offset: 1 });
-  batch.add(message({ ...site, samples: { S1: { GT: '1/1', DP: 9 }, S3: { GT: '0|2' } } }), { topic: 'v', partition: 0, offset: 2 });
+  batch.add(message({ ...site, samples: { S1: { GT: '0/1' }, S2: { GT: '0/0' } } }), {
+    topic: 'v',
+    partition: 0,
+    offset: 1,
+  });
+  batch.add(message({ ...site, samples: { S1: { GT: '1/1', DP: 9 }, S3: { GT: '0|2' } } }), {
+    topic: 'v',
+    partition: 0,
+    offset: 2,
+  });
   const c = batch.calls;
   assert.deepEqual(
     c.sample.map((s, i) => `${s} ${c.variantId[i]} ${c.gt[i]} ${c.zygosity[i]} ${c.dp[i]}`),

@@ -30,7 +30,10 @@ test('environment variables set their fields, with units', () => {
 });
 
 test('overrides win over the environment', () => {
-  const config = loadConfig({ env: { VARSTREAM_BATCH_MAX_ROWS: '500' }, overrides: { batch: { maxRows: 7 } } });
+  const config = loadConfig({
+    env: { VARSTREAM_BATCH_MAX_ROWS: '500' },
+    overrides: { batch: { maxRows: 7 } },
+  });
   assert.equal(config.batch.maxRows, 7);
 });
 
@@ -45,13 +48,31 @@ function problem(env: Record<string, string>): string {
 }
 
 test('a bad value fails with the field, its variable, the value and what is accepted', () => {
-  assert.match(problem({ VARSTREAM_BATCH_MAX_ROWS: 'lots' }), /batch\.maxRows \(env VARSTREAM_BATCH_MAX_ROWS\) = "lots": expected an integer between 1 and/);
-  assert.match(problem({ VARSTREAM_VARIANT_SINKS: 'lancedb,neo4j' }), /variants\.sinks .* expected one of: lancedb, kuzu/);
-  assert.match(problem({ VARSTREAM_BATCH_MAX_BYTES: '12 parsecs' }), /batch\.maxBytes .* expected a byte size/);
+  assert.match(
+    problem({ VARSTREAM_BATCH_MAX_ROWS: 'lots' }),
+    /batch\.maxRows \(env VARSTREAM_BATCH_MAX_ROWS\) = "lots": expected an integer between 1 and/,
+  );
+  assert.match(
+    problem({ VARSTREAM_VARIANT_SINKS: 'lancedb,neo4j' }),
+    /variants\.sinks .* expected one of: lancedb, kuzu/,
+  );
+  assert.match(
+    problem({ VARSTREAM_BATCH_MAX_BYTES: '12 parsecs' }),
+    /batch\.maxBytes .* expected a byte size/,
+  );
   assert.match(problem({ KAFKA_BROKERS: 'localhost' }), /kafka\.brokers .* expected host:port/);
-  assert.match(problem({ LOG_LEVEL: 'loud' }), /logLevel .* expected one of: fatal, error, warn, info, debug, trace, silent/);
-  assert.match(problem({ VARSTREAM_LANCEDB_VARIANTS_TABLE: 'v; DROP' }), /lancedb\.variantsTable .* expected a table name/);
-  assert.match(problem({ VARSTREAM_TOPIC_VARIANTS: 'bad topic' }), /topics\.variants .* expected a Kafka topic name/);
+  assert.match(
+    problem({ LOG_LEVEL: 'loud' }),
+    /logLevel .* expected one of: fatal, error, warn, info, debug, trace, silent/,
+  );
+  assert.match(
+    problem({ VARSTREAM_LANCEDB_VARIANTS_TABLE: 'v; DROP' }),
+    /lancedb\.variantsTable .* expected a table name/,
+  );
+  assert.match(
+    problem({ VARSTREAM_TOPIC_VARIANTS: 'bad topic' }),
+    /topics\.variants .* expected a Kafka topic name/,
+  );
 });
 
 test('every problem is reported at once', () => {
@@ -61,11 +82,22 @@ test('every problem is reported at once', () => {
 });
 
 test('an unreadable config file is named', () => {
-  assert.match(problem({ VARSTREAM_CONFIG: '/nonexistent/varstream.json' }), /VARSTREAM_CONFIG = "\/nonexistent\/varstream.json": cannot read/);
+  assert.match(
+    problem({ VARSTREAM_CONFIG: '/nonexistent/varstream.json' }),
+    /VARSTREAM_CONFIG = "\/nonexistent\/varstream.json": cannot read/,
+  );
 });
 
 test('every environment binding names a field of the schema', () => {
-  const defaults = configSchema.parse({ kafka: {}, topics: {}, variants: {}, lancedb: {}, kuzu: {}, batch: {}, sink: {} });
+  const defaults = configSchema.parse({
+    kafka: {},
+    topics: {},
+    variants: {},
+    lancedb: {},
+    kuzu: {},
+    batch: {},
+    sink: {},
+  });
   for (const { env, path } of ENV_BINDINGS) {
     let node: unknown = defaults;
     for (const key of path.split('.')) node = (node as Record<string, unknown>)[key];

@@ -22,21 +22,24 @@ test('ANN given as an array of annotations works the same', () => {
 });
 
 test('old SnpEff EFF takes the 6th field inside the parentheses', () => {
-  const eff = 'NON_SYNONYMOUS_CODING(MODERATE|MISSENSE|gCt/gTt|A45V|300|OR4F5|protein_coding|CODING|ENST00000335137|1|1)';
+  const eff =
+    'NON_SYNONYMOUS_CODING(MODERATE|MISSENSE|gCt/gTt|A45V|300|OR4F5|protein_coding|CODING|ENST00000335137|1|1)';
   assert.deepEqual(genesFromInfo({ EFF: eff }), ['OR4F5']);
 });
 
 test('VEP CSQ takes the 4th field; BCSQ the 2nd', () => {
   assert.deepEqual(genesFromInfo({ CSQ: 'T|missense_variant|MODERATE|EGFR|ENSG|Transcript' }), ['EGFR']);
-  assert.deepEqual(genesFromInfo({ BCSQ: 'missense|PCSK9|ENST00000302118|protein_coding|+|45V>45A|55505599T>C' }), [
-    'PCSK9',
-  ]);
+  assert.deepEqual(
+    genesFromInfo({ BCSQ: 'missense|PCSK9|ENST00000302118|protein_coding|+|45V>45A|55505599T>C' }),
+    ['PCSK9'],
+  );
 });
 
 test('empty and "." symbols are dropped; duplicates collapse across fields', () => {
-  assert.deepEqual(genesFromInfo({ GENE: '.', CSQ: 'T|x|LOW||E,T|x|LOW|.|E', GENEINFO: 'APOE:348', ANN: 'A|x|LOW|APOE|' }), [
-    'APOE',
-  ]);
+  assert.deepEqual(
+    genesFromInfo({ GENE: '.', CSQ: 'T|x|LOW||E,T|x|LOW|.|E', GENEINFO: 'APOE:348', ANN: 'A|x|LOW|APOE|' }),
+    ['APOE'],
+  );
 });
 
 test('no annotation gives no genes', () => {

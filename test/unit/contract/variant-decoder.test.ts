@@ -109,14 +109,23 @@ test('malformed input is rejected with a stable code', () => {
   rejects({ chrom: '1', pos: 0, ref: 'A', alt: 'G' }, DeadLetterCode.INVALID_FIELD);
   rejects({ chrom: '', pos: 1, ref: 'A', alt: 'G' }, DeadLetterCode.INVALID_FIELD);
   rejects({ chrom: '1', pos: 1, ref: 'A', alt: [1] }, DeadLetterCode.INVALID_FIELD);
-  rejects({ chrom: '1', pos: 1, ref: 'A', alt: 'G', samples: { S: { GT: 'x/y' } } }, DeadLetterCode.INVALID_FIELD);
-  rejects({ chrom: '1', pos: 1, ref: 'A', alt: 'G', samples: { S: { GT: '0/1', DP: 'deep' } } }, DeadLetterCode.INVALID_FIELD);
+  rejects(
+    { chrom: '1', pos: 1, ref: 'A', alt: 'G', samples: { S: { GT: 'x/y' } } },
+    DeadLetterCode.INVALID_FIELD,
+  );
+  rejects(
+    { chrom: '1', pos: 1, ref: 'A', alt: 'G', samples: { S: { GT: '0/1', DP: 'deep' } } },
+    DeadLetterCode.INVALID_FIELD,
+  );
   rejects({ chrom: '1', pos: 1, ref: 'A', alt: 'G', qual: 'high' }, DeadLetterCode.INVALID_FIELD);
   rejects({ chrom: '1', pos: 1, ref: 'A', alt: 'G', info: [1] }, DeadLetterCode.INVALID_FIELD);
 });
 
 test('empty values, invalid UTF-8 and foreign content types are rejected', () => {
-  assert.throws(() => decodeVariantMessage(null), (e: unknown) => (e as DecodeError).code === DeadLetterCode.EMPTY_VALUE);
+  assert.throws(
+    () => decodeVariantMessage(null),
+    (e: unknown) => (e as DecodeError).code === DeadLetterCode.EMPTY_VALUE,
+  );
   assert.throws(
     () => decodeVariantMessage(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])),
     (e: unknown) => (e as DecodeError).code === DeadLetterCode.INVALID_UTF8,

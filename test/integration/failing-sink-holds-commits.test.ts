@@ -1,0 +1,91 @@
+/**
+ * Proves: while a sink fails, it is retried, the topic is paused for the sink failure, and no
+ * offset past the failing batch is committed; when the sink recovers everything lands once.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import type { VariantBatch } from '../../src/batching/variant-batch.ts';
+import { createKafka } from '../../src/consumers/kafka-client.ts';
+import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
+import { ensureTopics } from '../../src/consumers/topics.ts';
+import { variantPipeline, variantSinks } from '../../src/pipelines/variants.ts';
+import type { Sink, SinkBatch } from '../../src/sinks/sink.ts';
+import {
+  committedOffsets,
+  countStores,
+  ensureBroker,
+  silentLogger,
+  testConfig,
+  testKafka,
+  waitUntilCaughtUp,
+} from '../helpers/kafka.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+before(() => {
+  ensureBroker();
+});
+
+/** Wraps a real sink; refuses any batch reaching offset `failFrom` while `failing` is set. */
+class SwitchableSink implements Sink<VariantBatch> {
+  failing = true;
+  refusals = 0;
+  constructor(
+    private readonly inner: Sink<VariantBatch>,
+    private readonly failFrom: number,
+  ) {}
+  get name() {
+    return this.inner.name;
+  }
+  start() {
+    return this.inner.start();
+  }
+  close() {
+    return this.inner.close();
+  }
+  async writeBatch(batch: SinkBatch<VariantBatch>) {
+    if (this.failing && batch.ranges.some((r) => r.last >= this.failFrom)) {
+      this.refusals++;
+      throw new Error('injected: store unavailable');
+    }
+    return this.inner.writeBatch(batch);
+  }
+}
+
+test('no offset past a failing batch is committed; after recovery everything lands', async () => {
+  const config = testConfig({ kafka: { topicPartitions: 1 }, batch: { maxRows: 50, maxInFlight: 1 } });
+  const kafka = createKafka(config, silentLogger);
+  await ensureTopics(kafka, config);
+  const producer = kafka.producer();
+  await producer.connect();
+  const messages = Array.from({ length: 200 }, (_, i) => ({
+    key: `1-${i + 1}-A`,
+    value: JSON.stringify({ chrom: '1', pos: i + 1, ref: 'A', alt: 'G', samples: { S: { GT: '1/1' } } }),
+  }));
+  await producer.send({ topic: config.topics.variants, messages });
+  await producer.disconnect();
+
+  const [lance, kuzu] = variantSinks(config) as [Sink<VariantBatch>, Sink<VariantBatch>];
+  const failingKuzu = new SwitchableSink(kuzu, 100);
+  const consumer = new PipelineConsumer({
+    kafka,
+    config,
+    logger: silentLogger,
+    pipelines: [variantPipeline(config, [lance, failingKuzu])],
+  });
+  const pauses: string[][] = [];
+  consumer.on('pause', (e: { reasons: string[] }) => pauses.push(e.reasons));
+  await consumer.start();
+
+  await waitFor(() => failingKuzu.refusals >= 5, { timeoutMs: 60_000, message: 'the sink to be retried' });
+  assert.ok(pauses.some((r) => r.includes('sink-failure')), 'paused for the sink failure');
+  const whileFailing = await committedOffsets(testKafka(), config.kafka.groupId, config.topics.variants);
+  assert.ok((whileFailing.get(0) ?? -1) <= 100, `committed ${whileFailing.get(0)} while offsets >= 100 are unwritten`);
+
+  failingKuzu.failing = false;
+  await waitUntilCaughtUp(testKafka(), config);
+  await consumer.stop();
+  const counts = await countStores(config);
+  assert.equal(counts.rows, 200);
+  assert.equal(counts.variants, 200);
+  assert.equal(counts.hasVariant, 200);
+});
