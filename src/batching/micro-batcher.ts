@@ -112,7 +112,9 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     if (batch.messages === 0) return;
     clearTimeout(batch.lingerTimer);
     this.filling = this.newBatch();
-    const ranges = [...batch.ranges].map(([partition, r]) => this.options.tracker.open(partition, r.first, r.last));
+    const ranges = [...batch.ranges].map(([partition, r]) =>
+      this.options.tracker.open(partition, r.first, r.last),
+    );
     this.inFlight
       .add(() => this.write(batch, ranges))
       .catch((error: unknown) => this.options.events.onBatchFailed?.(batch.id, error));
@@ -166,7 +168,9 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     };
     try {
       const results = await Promise.all([
-        ...this.options.sinks.map((sink, i) => this.sinkQueues[i]?.add(() => this.writeToSink(sink, sinkBatch))),
+        ...this.options.sinks.map((sink, i) =>
+          this.sinkQueues[i]?.add(() => this.writeToSink(sink, sinkBatch)),
+        ),
         this.retrying('dead-letter', () => this.options.deadLetters.publish(batch.deadLetters)),
       ]);
       const written: Record<string, number> = {};
@@ -219,6 +223,13 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
   }
 
   private newBatch(): FillingBatch<P> {
-    return { id: this.nextId++, payload: this.options.newPayload(), deadLetters: [], ranges: new Map(), messages: 0, bytes: 0 };
+    return {
+      id: this.nextId++,
+      payload: this.options.newPayload(),
+      deadLetters: [],
+      ranges: new Map(),
+      messages: 0,
+      bytes: 0,
+    };
   }
 }

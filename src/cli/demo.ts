@@ -51,7 +51,11 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
   const config = loadConfig({
     overrides: {
       kafka: { brokers: process.env.KAFKA_BROKERS ?? localBrokerAddress(), groupId: runId },
-      topics: { variants: `${runId}-variants`, embeddings: `${runId}-embeddings`, deadLetter: `${runId}-dead-letter` },
+      topics: {
+        variants: `${runId}-variants`,
+        embeddings: `${runId}-embeddings`,
+        deadLetter: `${runId}-dead-letter`,
+      },
       lancedb: { uri: join(dir, 'lancedb') },
       kuzu: { path: join(dir, 'kuzu', 'graph.kuzu') },
     },
@@ -108,14 +112,20 @@ async function syntheticVcf(dir: string, options: DemoOptions): Promise<string> 
   return path;
 }
 
-async function waitUntilCaughtUp(kafka: ReturnType<typeof createKafka>, config: Config, total: number, timeoutMs: number) {
+async function waitUntilCaughtUp(
+  kafka: ReturnType<typeof createKafka>,
+  config: Config,
+  total: number,
+  timeoutMs: number,
+) {
   const progress = new Progress('consuming (committed)');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { done, lag } = await caughtUp(kafka, config.kafka.groupId, config.topics.variants);
     progress.update({ count: total - lag, fraction: total > 0 ? (total - lag) / total : 1 });
     if (done) break;
-    if (Date.now() > deadline) throw new Error(`demo: consumer still ${lag} messages behind after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`demo: consumer still ${lag} messages behind after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
   progress.done({ count: total });

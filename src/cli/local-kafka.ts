@@ -6,9 +6,13 @@ const SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta
 
 /** Runs `kafka.sh <command>`; throws with the script's exit code when it fails. */
 export function localKafka(command: 'up' | 'down' | 'status' | 'reset', quiet = false): void {
-  const result = spawnSync('bash', [SCRIPT, command], { stdio: quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'] });
+  const result = spawnSync('bash', [SCRIPT, command], {
+    stdio: quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'],
+  });
   if (result.status !== 0) {
-    throw new Error(`local Kafka "${command}" failed (exit ${result.status ?? result.signal}); see the output above`);
+    throw new Error(
+      `local Kafka "${command}" failed (exit ${result.status ?? result.signal}); see the output above`,
+    );
   }
 }
 

@@ -52,11 +52,13 @@ program
   .option('--samples <n>', 'samples of the generated VCF', positiveInt, 50)
   .option('--data-dir <dir>', 'where each run writes its LanceDB and Kuzu data', './data')
   .option('--timeout <seconds>', 'give up when not caught up after this long', positiveInt, 1800)
-  .action(async (opts: { vcf?: string; records: number; samples: number; dataDir: string; timeout: number }) => {
-    const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
-    const summary = await demo({ ...opts, timeoutMs: opts.timeout * 1000 }, logger);
-    console.log(formatSummary(summary));
-  });
+  .action(
+    async (opts: { vcf?: string; records: number; samples: number; dataDir: string; timeout: number }) => {
+      const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+      const summary = await demo({ ...opts, timeoutMs: opts.timeout * 1000 }, logger);
+      console.log(formatSummary(summary));
+    },
+  );
 
 program
   .command('kafka <command>')

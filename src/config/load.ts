@@ -24,8 +24,16 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     path: 'kafka.fetchMaxBytesPerPartition',
     description: "Max bytes of one partition's share of a fetch",
   },
-  { env: 'VARSTREAM_SESSION_TIMEOUT_MS', path: 'kafka.sessionTimeoutMs', description: 'Group session timeout' },
-  { env: 'VARSTREAM_TOPIC_PARTITIONS', path: 'kafka.topicPartitions', description: 'Partitions of created topics' },
+  {
+    env: 'VARSTREAM_SESSION_TIMEOUT_MS',
+    path: 'kafka.sessionTimeoutMs',
+    description: 'Group session timeout',
+  },
+  {
+    env: 'VARSTREAM_TOPIC_PARTITIONS',
+    path: 'kafka.topicPartitions',
+    description: 'Partitions of created topics',
+  },
   { env: 'VARSTREAM_TOPIC_VARIANTS', path: 'topics.variants', description: 'Variants topic' },
   { env: 'VARSTREAM_TOPIC_EMBEDDINGS', path: 'topics.embeddings', description: 'Embeddings topic' },
   { env: 'VARSTREAM_TOPIC_DEAD_LETTER', path: 'topics.deadLetter', description: 'Dead-letter topic' },
@@ -40,7 +48,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'VARSTREAM_BATCH_MAX_IN_FLIGHT', path: 'batch.maxInFlight', description: 'Batches written at once' },
   { env: 'VARSTREAM_SINK_RETRY_INITIAL_MS', path: 'sink.retryInitialMs', description: 'First retry delay' },
   { env: 'VARSTREAM_SINK_RETRY_MAX_MS', path: 'sink.retryMaxMs', description: 'Longest retry delay' },
-  { env: 'VARSTREAM_SHUTDOWN_GRACE_MS', path: 'shutdownGraceMs', description: 'Time allowed for a clean stop' },
+  {
+    env: 'VARSTREAM_SHUTDOWN_GRACE_MS',
+    path: 'shutdownGraceMs',
+    description: 'Time allowed for a clean stop',
+  },
   { env: 'LOG_LEVEL', path: 'logLevel', description: 'Log level' },
 ];
 
@@ -53,7 +65,9 @@ export class ConfigError extends Error {
 }
 
 /** Explicit settings (CLI flags, tests): any subset of any section. */
-export type ConfigOverrides = { [K in keyof ConfigInput]?: ConfigInput[K] extends object ? Partial<ConfigInput[K]> : ConfigInput[K] };
+export type ConfigOverrides = {
+  [K in keyof ConfigInput]?: ConfigInput[K] extends object ? Partial<ConfigInput[K]> : ConfigInput[K];
+};
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -87,7 +101,10 @@ export function describeConfig(config: Config): Record<string, unknown> {
   return out;
 }
 
-function describeIssue(issue: { path: PropertyKey[]; message: string }, raw: Record<string, unknown>): string {
+function describeIssue(
+  issue: { path: PropertyKey[]; message: string },
+  raw: Record<string, unknown>,
+): string {
   const path = issue.path.filter((p) => typeof p === 'string').join('.');
   const binding = ENV_BINDINGS.find((b) => b.path === path);
   const value = getPath(raw, path);
@@ -101,11 +118,14 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError([`VARSTREAM_CONFIG = ${JSON.stringify(file)}: cannot read: ${(error as Error).message}`]);
+    throw new ConfigError([
+      `VARSTREAM_CONFIG = ${JSON.stringify(file)}: cannot read: ${(error as Error).message}`,
+    ]);
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('not a JSON object');
     return parsed as Record<string, unknown>;
   } catch (error) {
     throw new ConfigError([`VARSTREAM_CONFIG = ${JSON.stringify(file)}: ${(error as Error).message}`]);

@@ -36,9 +36,7 @@ const topicName = z
 const brokerList = z
   .union([z.string(), z.array(z.string())])
   .transform((value) =>
-    (Array.isArray(value) ? value : value.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
+    (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s.length > 0),
   )
   .pipe(
     z
@@ -52,9 +50,7 @@ export type VariantSinkName = (typeof VARIANT_SINKS)[number];
 const sinkList = z
   .union([z.string(), z.array(z.string())])
   .transform((value) =>
-    (Array.isArray(value) ? value : value.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
+    (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s.length > 0),
   )
   .pipe(
     z
@@ -68,12 +64,20 @@ export const configSchema = z.object({
   kafka: z.object({
     brokers: brokerList.default(['127.0.0.1:19092']),
     clientId: z.string().regex(SAFE_NAME).default('varstream'),
-    groupId: z.string().regex(SAFE_NAME, { error: 'expected letters, digits, ".", "_" or "-"' }).default('varstream'),
+    groupId: z
+      .string()
+      .regex(SAFE_NAME, { error: 'expected letters, digits, ".", "_" or "-"' })
+      .default('varstream'),
     /** Upper bound of one fetch response, all partitions. */
     fetchMaxBytes: bytes(64 * 1024, 512 * 1024 ** 2).default(8 * 1024 ** 2),
     /** Upper bound of one partition's share of a fetch (a larger single message is still returned). */
     fetchMaxBytesPerPartition: bytes(16 * 1024, 128 * 1024 ** 2).default(2 * 1024 ** 2),
     sessionTimeoutMs: int(6_000, 300_000).default(30_000),
+    /**
+     * Longest wait of one fetch for new data. Also how long kafkajs idles while every partition is
+     * paused, so it bounds how late a resume takes effect.
+     */
+    fetchMaxWaitMs: int(10, 30_000).default(500),
     /** Partitions of the topics `varstream topics create` makes. */
     topicPartitions: int(1, 1024).default(3),
   }),

@@ -57,7 +57,9 @@ export class CommitQueue {
           continue;
         }
         this.log.warn({ err: error }, 'commit failed; retrying');
-        for (const o of offsets) if (!this.pending.has(`${o.topic}:${o.partition}`)) this.pending.set(`${o.topic}:${o.partition}`, o);
+        for (const o of offsets)
+          if (!this.pending.has(`${o.topic}:${o.partition}`))
+            this.pending.set(`${o.topic}:${o.partition}`, o);
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       }
     }

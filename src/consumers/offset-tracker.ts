@@ -30,7 +30,9 @@ export class OffsetTracker {
   open(partition: number, first: number, last: number): OffsetRange {
     const state = this.state(partition);
     if (first > last || first <= state.lastOpened) {
-      throw new Error(`offset range ${first}..${last} of partition ${partition} is out of order (after ${state.lastOpened})`);
+      throw new Error(
+        `offset range ${first}..${last} of partition ${partition} is out of order (after ${state.lastOpened})`,
+      );
     }
     const range: OffsetRange = { partition, first, last, generation: state.generation };
     state.ranges.push({ range, done: false });

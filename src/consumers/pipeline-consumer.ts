@@ -5,7 +5,15 @@
  * offset tracker releases. This and kafka-client.ts are the only modules that use kafkajs.
  */
 import { EventEmitter } from 'node:events';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import {
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import { PauseController, type PauseReason } from '../backpressure/pause-controller.ts';
 import { type BatchPayload, type BatchSummary, MicroBatcher } from '../batching/micro-batcher.ts';
 import type { Config } from '../config/schema.ts';
@@ -72,23 +80,32 @@ export class PipelineConsumer extends EventEmitter {
       sessionTimeout: config.kafka.sessionTimeoutMs,
       maxBytes: config.kafka.fetchMaxBytes,
       maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
+      maxWaitTimeInMs: config.kafka.fetchMaxWaitMs,
       allowAutoTopicCreation: false,
     });
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     this.pauses = new PauseController({
       pause: (topic) => this.setPaused(topic, true),
       resume: (topic) => this.setPaused(topic, false),
     });
     this.commits = new CommitQueue(this.consumer, this.log, (c) => this.emit('commit', c));
     const deadLetters =
-      options.deadLetters ?? new KafkaDeadLetterPublisher(this.producer, config.topics.deadLetter, config.kafka.groupId);
-    for (const spec of options.pipelines) this.pipelines.set(spec.topic, this.createPipeline(spec, deadLetters));
+      options.deadLetters ??
+      new KafkaDeadLetterPublisher(this.producer, config.topics.deadLetter, config.kafka.groupId);
+    for (const spec of options.pipelines)
+      this.pipelines.set(spec.topic, this.createPipeline(spec, deadLetters));
   }
 
   async start(): Promise<void> {
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.start();
     if (!this.options.deadLetters) await this.producer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => this.onGroupJoin(event.payload.memberAssignment));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) =>
+      this.onGroupJoin(event.payload.memberAssignment),
+    );
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.pipelines.keys()], fromBeginning: true });
     await this.consumer.run({
@@ -119,10 +136,15 @@ export class PipelineConsumer extends EventEmitter {
     const clean = await Promise.race([drained, expired]);
     clearTimeout(timer);
     if (!clean) {
-      this.log.error({ graceMs }, 'grace period ran out before buffered batches were written; they will be re-read');
+      this.log.error(
+        { graceMs },
+        'grace period ran out before buffered batches were written; they will be re-read',
+      );
       for (const p of this.pipelines.values()) p.batcher.stop();
     }
-    await this.consumer.disconnect().catch((e: Error) => this.log.warn({ err: e }, 'consumer disconnect failed'));
+    await this.consumer
+      .disconnect()
+      .catch((e: Error) => this.log.warn({ err: e }, 'consumer disconnect failed'));
     await this.producer.disconnect().catch(() => undefined);
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.close();
     return clean;
@@ -133,7 +155,13 @@ export class PipelineConsumer extends EventEmitter {
     await this.commits.idle();
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const pipeline = this.pipelines.get(batch.topic);
     if (!pipeline) return;
     for (const message of batch.messages) {
@@ -169,7 +197,10 @@ export class PipelineConsumer extends EventEmitter {
     this.emit('joined', assignment);
   }
 
-  private createPipeline<P extends BatchPayload<D>, D>(spec: PipelineSpec<P, D>, deadLetters: DeadLetterPublisher): RunningPipeline {
+  private createPipeline<P extends BatchPayload<D>, D>(
+    spec: PipelineSpec<P, D>,
+    deadLetters: DeadLetterPublisher,
+  ): RunningPipeline {
     const tracker = new OffsetTracker();
     const { batch, sink } = this.options.config;
     const batcher = new MicroBatcher<P, D>({
@@ -189,7 +220,8 @@ export class PipelineConsumer extends EventEmitter {
           this.log.warn({ sink: name, attempt, delayMs, err: error }, 'sink write failed; retrying');
           this.emit('sink-retry', { sink: name, attempt, delayMs, error });
         },
-        onBatchFailed: (id, error) => this.log.error({ batch: id, err: error }, 'batch abandoned; it will be re-read'),
+        onBatchFailed: (id, error) =>
+          this.log.error({ batch: id, err: error }, 'batch abandoned; it will be re-read'),
       },
     });
     return { spec, batcher, tracker };
@@ -197,7 +229,8 @@ export class PipelineConsumer extends EventEmitter {
 
   private onBatchDone(summary: BatchSummary): void {
     this.stats.batches++;
-    for (const [name, n] of Object.entries(summary.written)) this.stats.written[name] = (this.stats.written[name] ?? 0) + n;
+    for (const [name, n] of Object.entries(summary.written))
+      this.stats.written[name] = (this.stats.written[name] ?? 0) + n;
     this.log.debug(summary, 'batch written');
     this.emit('batch', summary);
   }
@@ -219,7 +252,8 @@ export class PipelineConsumer extends EventEmitter {
 function messageBytes(message: KafkaMessage): number {
   let bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0);
   for (const [name, value] of Object.entries(message.headers ?? {})) {
-    bytes += name.length + (Array.isArray(value) ? value.reduce((n, v) => n + v.length, 0) : (value?.length ?? 0));
+    bytes +=
+      name.length + (Array.isArray(value) ? value.reduce((n, v) => n + v.length, 0) : (value?.length ?? 0));
   }
   return bytes;
 }

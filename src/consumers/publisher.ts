@@ -2,7 +2,7 @@
  * Publishes messages to a topic in size-bounded chunks with an idempotent producer (acks=all, one
  * request in flight, so per-partition order is kept across retries). Used by `varstream produce`.
  */
-import type { IHeaders, Kafka, Producer } from 'kafkajs';
+import { type IHeaders, type Kafka, Partitioners, type Producer } from 'kafkajs';
 
 export interface OutgoingMessage {
   key: string | Buffer | null;
@@ -29,7 +29,11 @@ export class TopicPublisher {
     private readonly topic: string,
     private readonly options: PublisherOptions = {},
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
   }
 
   async connect(): Promise<void> {
@@ -39,7 +43,8 @@ export class TopicPublisher {
   /** Queues a message; sends the chunk when it is full (awaiting the broker's acknowledgement). */
   async publish(message: OutgoingMessage): Promise<void> {
     const size = (message.value?.length ?? 0) + (message.key?.length ?? 0);
-    if (this.chunk.length > 0 && this.chunkBytes + size > (this.options.chunkBytes ?? 1024 * 1024)) await this.flush();
+    if (this.chunk.length > 0 && this.chunkBytes + size > (this.options.chunkBytes ?? 1024 * 1024))
+      await this.flush();
     this.chunk.push(message);
     this.chunkBytes += size;
     if (this.chunk.length >= (this.options.chunkMessages ?? 1000)) await this.flush();

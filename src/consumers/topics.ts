@@ -5,7 +5,11 @@ import type { Config } from '../config/schema.ts';
 /** Topic-level message size limit: VCF lines of thousands of samples exceed Kafka's 1 MB default. */
 const MAX_MESSAGE_BYTES = String(10 * 1024 * 1024);
 
-export async function ensureTopics(kafka: Kafka, config: Config, topics = Object.values(config.topics)): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  config: Config,
+  topics = Object.values(config.topics),
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -27,7 +31,11 @@ export async function ensureTopics(kafka: Kafka, config: Config, topics = Object
 }
 
 /** True when the group's committed offsets have reached the end of every partition of `topic`. */
-export async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<{ done: boolean; lag: number }> {
+export async function caughtUp(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+): Promise<{ done: boolean; lag: number }> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -14,7 +14,14 @@ const field =
 
 const EXTRACTORS: ReadonlyArray<readonly [string, Extractor]> = [
   ['GENE', (value) => value],
-  ['GENEINFO', (value) => value.split('|').map((pair) => pair.split(':')[0] ?? '').join('&')],
+  [
+    'GENEINFO',
+    (value) =>
+      value
+        .split('|')
+        .map((pair) => pair.split(':')[0] ?? '')
+        .join('&'),
+  ],
   ['ANN', field(3)],
   ['EFF', (value) => effGene(value)],
   ['CSQ', field(3)],

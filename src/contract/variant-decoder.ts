@@ -46,7 +46,10 @@ const NON_VARIANT_ALLELES = new Set(['<NON_REF>', '<*>', '*', '.']);
 
 export function decodeVariantMessage(value: Buffer | null, contentType?: string): DecodedVariantMessage {
   if (contentType !== undefined && !isJsonContentType(contentType)) {
-    throw new DecodeError(DeadLetterCode.UNSUPPORTED_CONTENT_TYPE, `content-type ${contentType} is not application/json`);
+    throw new DecodeError(
+      DeadLetterCode.UNSUPPORTED_CONTENT_TYPE,
+      `content-type ${contentType} is not application/json`,
+    );
   }
   const body = parseBody(value);
   const site = readSite(body);
@@ -60,7 +63,15 @@ export function decodeVariantMessage(value: Buffer | null, contentType?: string)
     const before = calls.length;
     for (const sample of samples) {
       const carried = sample.carried.find((c) => c.allele === index + 1);
-      if (carried) calls.push({ sample: sample.name, variantId, gt: sample.gt, zygosity: carried.zygosity, dp: sample.dp, gq: sample.gq });
+      if (carried)
+        calls.push({
+          sample: sample.name,
+          variantId,
+          gt: sample.gt,
+          zygosity: carried.zygosity,
+          dp: sample.dp,
+          gq: sample.gq,
+        });
     }
     variants.push({ ...site, variantId, alt, sampleCount: calls.length - before });
   });
@@ -72,13 +83,17 @@ function isJsonContentType(contentType: string): boolean {
 }
 
 function parseBody(value: Buffer | null): Record<string, unknown> {
-  if (value === null || value.length === 0) throw new DecodeError(DeadLetterCode.EMPTY_VALUE, 'message value is empty');
+  if (value === null || value.length === 0)
+    throw new DecodeError(DeadLetterCode.EMPTY_VALUE, 'message value is empty');
   if (!isUtf8(value)) throw new DecodeError(DeadLetterCode.INVALID_UTF8, 'message value is not valid UTF-8');
   let body: unknown;
   try {
     body = JSON.parse(value.toString('utf8'));
   } catch (error) {
-    throw new DecodeError(DeadLetterCode.INVALID_JSON, `message value is not JSON: ${(error as Error).message}`);
+    throw new DecodeError(
+      DeadLetterCode.INVALID_JSON,
+      `message value is not JSON: ${(error as Error).message}`,
+    );
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new DecodeError(DeadLetterCode.NOT_AN_OBJECT, 'message value is not a JSON object');
@@ -105,7 +120,10 @@ function readSite(body: Record<string, unknown>): Site {
     rsid: optionalString(body, 'id'),
     qual: optionalNumber(body, 'qual'),
     filter: readFilter(body.filter),
-    genes: body.genes === undefined || body.genes === null ? genesFromInfo(info) : normaliseGenes(stringArray(body.genes, 'genes')),
+    genes:
+      body.genes === undefined || body.genes === null
+        ? genesFromInfo(info)
+        : normaliseGenes(stringArray(body.genes, 'genes')),
     info: info === undefined ? '{}' : JSON.stringify(info),
     source: optionalString(body, 'source'),
   };
@@ -126,11 +144,13 @@ interface SampleGenotype {
 
 function readSamples(samples: unknown): SampleGenotype[] {
   if (samples === undefined || samples === null) return [];
-  if (typeof samples !== 'object' || Array.isArray(samples)) throw invalid('samples', 'must be an object keyed by sample');
+  if (typeof samples !== 'object' || Array.isArray(samples))
+    throw invalid('samples', 'must be an object keyed by sample');
   const out: SampleGenotype[] = [];
   for (const [name, call] of Object.entries(samples as Record<string, unknown>)) {
     if (name === '') throw invalid('samples', 'a sample name is empty');
-    if (call === null || typeof call !== 'object' || Array.isArray(call)) throw invalid(`samples.${name}`, 'must be an object');
+    if (call === null || typeof call !== 'object' || Array.isArray(call))
+      throw invalid(`samples.${name}`, 'must be an object');
     const fields = call as Record<string, unknown>;
     const gt = fields.GT === undefined || fields.GT === null ? '.' : fields.GT;
     if (typeof gt !== 'string') throw invalid(`samples.${name}.GT`, `must be a string, got ${preview(gt)}`);
@@ -144,7 +164,8 @@ function readSamples(samples: unknown): SampleGenotype[] {
 function sampleInt(fields: Record<string, unknown>, key: string, sample: string): number | null {
   const value = fields[key];
   if (value === undefined || value === null || value === '.') return null;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`samples.${sample}.${key}`, `must be a number, got ${preview(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw invalid(`samples.${sample}.${key}`, `must be a number, got ${preview(value)}`);
   return Math.round(value);
 }
 
@@ -163,7 +184,8 @@ function readFilter(filter: unknown): string[] {
 function requireString(body: Record<string, unknown>, key: string): string {
   const value = body[key];
   if (value === undefined || value === null) throw missing(key);
-  if (typeof value !== 'string' || value === '') throw invalid(key, `must be a non-empty string, got ${preview(value)}`);
+  if (typeof value !== 'string' || value === '')
+    throw invalid(key, `must be a non-empty string, got ${preview(value)}`);
   return value;
 }
 
@@ -177,7 +199,8 @@ function optionalString(body: Record<string, unknown>, key: string): string | nu
 function optionalNumber(body: Record<string, unknown>, key: string): number | null {
   const value = body[key];
   if (value === undefined || value === null || value === '.') return null;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(key, `must be a number, got ${preview(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw invalid(key, `must be a number, got ${preview(value)}`);
   return value;
 }
 

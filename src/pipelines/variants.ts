@@ -18,7 +18,10 @@ export function variantSinks(config: Config): Sink<VariantBatch>[] {
   );
 }
 
-export function variantPipeline(config: Config, sinks: readonly Sink<VariantBatch>[] = variantSinks(config)): VariantPipeline {
+export function variantPipeline(
+  config: Config,
+  sinks: readonly Sink<VariantBatch>[] = variantSinks(config),
+): VariantPipeline {
   return {
     topic: config.topics.variants,
     decode: (value, contentType) => decodeVariantMessage(value, contentType),

@@ -25,7 +25,11 @@ export interface RetryHooks {
  * Runs `operation` until it succeeds. Errors with `retriable === false` are rethrown at once;
  * other errors are retried with backoff, without limit, until `shouldStop()` says otherwise.
  */
-export async function retryForever<T>(operation: () => Promise<T>, options: BackoffOptions, hooks: RetryHooks = {}): Promise<T> {
+export async function retryForever<T>(
+  operation: () => Promise<T>,
+  options: BackoffOptions,
+  hooks: RetryHooks = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation();

@@ -9,7 +9,15 @@ import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { variantPipeline } from '../../src/pipelines/variants.ts';
-import { countStores, ensureBroker, readTopic, silentLogger, testConfig, testKafka, waitUntilCaughtUp } from '../helpers/kafka.ts';
+import {
+  countStores,
+  ensureBroker,
+  readTopic,
+  silentLogger,
+  testConfig,
+  testKafka,
+  waitUntilCaughtUp,
+} from '../helpers/kafka.ts';
 
 before(() => {
   ensureBroker();
@@ -28,12 +36,26 @@ test('bad messages are dead-lettered with their code and valid neighbours all la
   await ensureTopics(kafka, config);
   const valid = (i: number) => ({
     key: `1-${1000 + i}-A`,
-    value: JSON.stringify({ chrom: '1', pos: 1000 + i, ref: 'A', alt: ['G'], samples: { S1: { GT: '0/1' } } }),
+    value: JSON.stringify({
+      chrom: '1',
+      pos: 1000 + i,
+      ref: 'A',
+      alt: ['G'],
+      samples: { S1: { GT: '0/1' } },
+    }),
   });
   const bad = [
     { key: 'bad-json', value: Buffer.from('{"chrom": "1", "pos": '), code: 'INVALID_JSON' },
-    { key: 'no-ref', value: Buffer.from(JSON.stringify({ chrom: '1', pos: 5, alt: 'G' })), code: 'MISSING_FIELD' },
-    { key: 'float-pos', value: Buffer.from(JSON.stringify({ chrom: '1', pos: 5.5, ref: 'A', alt: 'G' })), code: 'INVALID_FIELD' },
+    {
+      key: 'no-ref',
+      value: Buffer.from(JSON.stringify({ chrom: '1', pos: 5, alt: 'G' })),
+      code: 'MISSING_FIELD',
+    },
+    {
+      key: 'float-pos',
+      value: Buffer.from(JSON.stringify({ chrom: '1', pos: 5.5, ref: 'A', alt: 'G' })),
+      code: 'INVALID_FIELD',
+    },
     { key: 'garbage', value: garbage(), code: 'INVALID_UTF8' },
   ];
   const messages = [];
@@ -47,12 +69,22 @@ test('bad messages are dead-lettered with their code and valid neighbours all la
   for (const m of messages) await producer.send({ topic: config.topics.variants, messages: [m] });
   await producer.disconnect();
 
-  const consumer = new PipelineConsumer({ kafka, config, logger: silentLogger, pipelines: [variantPipeline(config)] });
+  const consumer = new PipelineConsumer({
+    kafka,
+    config,
+    logger: silentLogger,
+    pipelines: [variantPipeline(config)],
+  });
   await consumer.start();
   await waitUntilCaughtUp(testKafka(), config);
   await consumer.stop();
 
-  assert.deepEqual(consumer.stats.deadLetters, { INVALID_JSON: 1, MISSING_FIELD: 1, INVALID_FIELD: 1, INVALID_UTF8: 1 });
+  assert.deepEqual(consumer.stats.deadLetters, {
+    INVALID_JSON: 1,
+    MISSING_FIELD: 1,
+    INVALID_FIELD: 1,
+    INVALID_UTF8: 1,
+  });
   const counts = await countStores(config);
   assert.equal(counts.rows, 10);
   assert.equal(counts.hasVariant, 10);

@@ -45,6 +45,7 @@ function startConsume(config: Config): ChildProcess {
     VARSTREAM_KUZU_BUFFER_POOL: '128Mi',
     VARSTREAM_BATCH_MAX_ROWS: String(config.batch.maxRows),
     VARSTREAM_BATCH_MAX_IN_FLIGHT: '1',
+    VARSTREAM_SESSION_TIMEOUT_MS: String(config.kafka.sessionTimeoutMs),
     LOG_LEVEL: 'warn',
   };
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'consume'], {
@@ -61,7 +62,8 @@ async function committedTotal(config: Config): Promise<number> {
 
 test('SIGKILL mid-stream, then restart: every variant and edge exactly once; SIGTERM exits 0', async () => {
   const path = join(SHARED_VCF, 'giab_ashk_trio.bcsq.vcf.gz');
-  const config = testConfig({ batch: { maxRows: 100 } });
+  // The killed member stays in the group until its session times out: keep that short here.
+  const config = testConfig({ kafka: { sessionTimeoutMs: 6_000 }, batch: { maxRows: 100 } });
   const kafka = createKafka(config, silentLogger);
   const expected = await expectedFromVcf(path);
   await ensureTopics(kafka, config);
@@ -69,12 +71,19 @@ test('SIGKILL mid-stream, then restart: every variant and edge exactly once; SIG
 
   const first = startConsume(config);
   const firstExit = once(first, 'exit');
-  await waitFor(async () => (await committedTotal(config)) > 0, { timeoutMs: 90_000, intervalMs: 100, message: 'a first commit' });
+  await waitFor(async () => (await committedTotal(config)) > 0, {
+    timeoutMs: 90_000,
+    intervalMs: 100,
+    message: 'a first commit',
+  });
   first.kill('SIGKILL');
   const [, signal] = await firstExit;
   assert.equal(signal, 'SIGKILL');
   const committedAtKill = await committedTotal(config);
-  assert.ok(committedAtKill < expected.records, `killed mid-stream (${committedAtKill} of ${expected.records} committed)`);
+  assert.ok(
+    committedAtKill < expected.records,
+    `killed mid-stream (${committedAtKill} of ${expected.records} committed)`,
+  );
 
   const second = startConsume(config);
   const secondExit = once(second, 'exit');

@@ -77,9 +77,15 @@ test('no offset past a failing batch is committed; after recovery everything lan
   await consumer.start();
 
   await waitFor(() => failingKuzu.refusals >= 5, { timeoutMs: 60_000, message: 'the sink to be retried' });
-  assert.ok(pauses.some((r) => r.includes('sink-failure')), 'paused for the sink failure');
+  assert.ok(
+    pauses.some((r) => r.includes('sink-failure')),
+    'paused for the sink failure',
+  );
   const whileFailing = await committedOffsets(testKafka(), config.kafka.groupId, config.topics.variants);
-  assert.ok((whileFailing.get(0) ?? -1) <= 100, `committed ${whileFailing.get(0)} while offsets >= 100 are unwritten`);
+  assert.ok(
+    (whileFailing.get(0) ?? -1) <= 100,
+    `committed ${whileFailing.get(0)} while offsets >= 100 are unwritten`,
+  );
 
   failingKuzu.failing = false;
   await waitUntilCaughtUp(testKafka(), config);

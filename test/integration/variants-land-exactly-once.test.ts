@@ -92,7 +92,12 @@ for (const file of ['hail_sample.vcf.gz', 'giab_ashk_trio.bcsq.vcf.gz']) {
 
 describe('a consumer restarted mid-stream', () => {
   const path = join(SHARED_VCF, 'giab_ashk_trio.bcsq.vcf.gz');
-  const config = testConfig({ batch: { maxRows: 250, maxInFlight: 1 } });
+  // Small fetches and a small byte budget: the consumer pauses on `buffer-full` again and again,
+  // so it is still mid-stream when stopped (a graceful stop writes everything already fetched).
+  const config = testConfig({
+    kafka: { topicPartitions: 1, fetchMaxBytes: '128Ki', fetchMaxBytesPerPartition: '64Ki' },
+    batch: { maxBytes: '64Ki', maxInFlight: 1 },
+  });
   const kafka = createKafka(config, silentLogger);
 
   test('resumes from its committed offsets and duplicates nothing', async () => {
@@ -101,6 +106,8 @@ describe('a consumer restarted mid-stream', () => {
     await produceVcf(kafka, path, { topic: config.topics.variants });
 
     const first = startConsumer(config);
+    const pauses: string[][] = [];
+    first.on('pause', (e: { reasons: string[] }) => pauses.push(e.reasons));
     await first.start();
     await waitFor(
       async () =>

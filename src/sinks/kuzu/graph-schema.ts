@@ -20,10 +20,18 @@ export const LOAD_STATEMENTS = {
   inGene:
     "LOAD WITH HEADERS (variant STRING, gene STRING) FROM '$FILE' $OPTS " +
     'MATCH (v:Variant {id: variant}) MATCH (g:Gene {symbol: gene}) MERGE (v)-[:IN_GENE]->(g)',
+  /** Edges of variants that did not exist before the batch cannot exist yet: CREATE is safe. */
   hasVariant:
     "LOAD WITH HEADERS (sample STRING, variant STRING, gt STRING, zygosity STRING, dp INT64, gq INT64) FROM '$FILE' $OPTS " +
     'MATCH (s:Sample {id: sample}) MATCH (v:Variant {id: variant}) ' +
-    'MERGE (s)-[e:HAS_VARIANT]->(v) SET e.gt = gt, e.zygosity = zygosity, e.dp = dp, e.gq = gq',
+    'CREATE (s)-[:HAS_VARIANT {gt: gt, zygosity: zygosity, dp: dp, gq: gq}]->(v)',
+  /** Run first for the calls of variants that existed: the CREATE above then replaces them. */
+  dropHasVariant:
+    "LOAD WITH HEADERS (sample STRING, variant STRING, gt STRING, zygosity STRING, dp INT64, gq INT64) FROM '$FILE' $OPTS " +
+    'MATCH (s:Sample {id: sample})-[e:HAS_VARIANT]->(v:Variant {id: variant}) DELETE e',
+  existingVariants:
+    "LOAD WITH HEADERS (id STRING, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE) FROM '$FILE' $OPTS " +
+    'MATCH (v:Variant {id: id}) RETURN v.id AS id',
 } as const;
 
 export const UPSERT_OFFSET = 'MERGE (o:KafkaOffset {id: $id}) SET o.next_offset = $next';

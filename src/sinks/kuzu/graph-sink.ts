@@ -1,8 +1,12 @@
 /**
- * Kuzu sink for the variant graph. Per batch it stages CSV files (one per node and rel table) and
- * applies them with `LOAD ... MERGE` in one transaction, together with the Kafka offsets the batch
- * covers. MERGE makes a redelivered batch a no-op; the stored offsets let the sink skip a batch it
- * has wholly applied before (after a crash between the Kuzu commit and the Kafka commit).
+ * Kuzu sink for the variant graph. Per batch it stages CSV files and applies them with
+ * `LOAD ... FROM` in one transaction, together with the Kafka offsets the batch covers.
+ *
+ * Idempotence: nodes and IN_GENE edges are MERGEd. HAS_VARIANT edges carry properties, and a
+ * MERGE that sets rel properties is ~10x slower in Kuzu 0.11 than a CREATE (measured: 63k edges in
+ * 3.8 s vs 0.4 s), so the sink first asks which of the batch's variants already exist: calls of new
+ * variants are CREATEd (no edge can exist yet); calls of existing variants are deleted, then
+ * CREATEd (a replace). The stored offsets let the sink skip a batch it has wholly applied before.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +18,7 @@ import type { KuzuStore } from './kuzu-store.ts';
 
 /** Staging paths are spliced into LOAD statements, so they may hold only these characters. */
 const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
+const CALL_HEADER = ['sample', 'variant', 'gt', 'zygosity', 'dp', 'gq'];
 
 export class KuzuGraphSink implements Sink<VariantBatch> {
   readonly name = 'kuzu';
@@ -24,7 +29,11 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
   constructor(private readonly store: KuzuStore) {
     this.stagingDir = join(dirname(resolve(store.path)), 'staging');
     if (!SAFE_PATH.test(this.stagingDir)) {
-      throw new SinkError(this.name, `kuzu.path ${store.path}: the directory may hold only letters, digits and . _ / -`, false);
+      throw new SinkError(
+        this.name,
+        `kuzu.path ${store.path}: the directory may hold only letters, digits and . _ / -`,
+        false,
+      );
     }
   }
 
@@ -37,27 +46,42 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
 
   async writeBatch(batch: SinkBatch<VariantBatch>): Promise<SinkResult> {
     if (this.alreadyApplied(batch)) return { written: 0, skipped: true };
-    const files = this.stage(batch);
+    const files: CsvFile[] = [];
+    const file = (name: string, header: string[]) => {
+      const f = new CsvFile(join(this.stagingDir, `batch-${process.pid}-${batch.id}-${name}.csv`), header);
+      files.push(f);
+      return f;
+    };
     try {
-      await Promise.all(files.map((f) => f.file.write()));
+      const nodes = this.stageNodes(batch.payload, file);
+      await Promise.all(Object.values(nodes).map((f) => f.write()));
       const written = await this.store.transaction(async () => {
+        const existing = await this.existingVariants(nodes.variants);
+        const calls = this.stageCalls(batch.payload, existing, file);
+        await Promise.all([calls.all.write(), calls.existing.write()]);
         let n = 0;
-        for (const { file, statement } of files) {
-          if (file.rows === 0) continue;
-          await this.store.run(loadStatement(statement, file));
-          n += file.rows;
-        }
+        n += await this.load(LOAD_STATEMENTS.variants, nodes.variants);
+        n += await this.load(LOAD_STATEMENTS.genes, nodes.genes);
+        n += await this.load(LOAD_STATEMENTS.samples, nodes.samples);
+        n += await this.load(LOAD_STATEMENTS.inGene, nodes.inGene);
+        await this.load(LOAD_STATEMENTS.dropHasVariant, calls.existing);
+        n += await this.load(LOAD_STATEMENTS.hasVariant, calls.all);
         for (const range of batch.ranges) {
-          await this.store.run(UPSERT_OFFSET, { id: `${batch.topic}:${range.partition}`, next: range.last + 1 });
+          await this.store.run(UPSERT_OFFSET, {
+            id: `${batch.topic}:${range.partition}`,
+            next: range.last + 1,
+          });
         }
         return n;
       });
       for (const range of batch.ranges) this.applied.set(`${batch.topic}:${range.partition}`, range.last + 1);
       return { written };
     } catch (error) {
-      throw new SinkError(this.name, `batch ${batch.id} failed: ${(error as Error).message}`, true, { cause: error });
+      throw new SinkError(this.name, `batch ${batch.id} failed: ${(error as Error).message}`, true, {
+        cause: error,
+      });
     } finally {
-      for (const { file } of files) rmSync(file.path, { force: true });
+      for (const f of files) rmSync(f.path, { force: true });
     }
   }
 
@@ -72,32 +96,52 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     );
   }
 
-  private stage(batch: SinkBatch<VariantBatch>): Array<{ file: CsvFile; statement: string }> {
-    const b = batch.payload;
-    const path = (name: string) => join(this.stagingDir, `batch-${process.pid}-${batch.id}-${name}.csv`);
-    const variants = new CsvFile(path('variants'), ['id', 'chrom', 'pos', 'ref', 'alt', 'rsid', 'qual']);
+  private async load(template: string, file: CsvFile): Promise<number> {
+    if (file.rows === 0) return 0;
+    await this.store.run(loadStatement(template, file));
+    return file.rows;
+  }
+
+  private async existingVariants(variants: CsvFile): Promise<Set<string>> {
+    if (variants.rows === 0) return new Set();
+    const rows = await this.store.run(loadStatement(LOAD_STATEMENTS.existingVariants, variants));
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  private stageNodes(b: VariantBatch, file: (name: string, header: string[]) => CsvFile) {
+    const variants = file('variants', ['id', 'chrom', 'pos', 'ref', 'alt', 'rsid', 'qual']);
     const v = b.variants;
-    for (let i = 0; i < v.length; i++) variants.row([v.variantId[i], v.chrom[i], v.pos[i], v.ref[i], v.alt[i], v.rsid[i], v.qual[i]]);
-    const genes = new CsvFile(path('genes'), ['symbol']);
+    for (let i = 0; i < v.length; i++)
+      variants.row([v.variantId[i], v.chrom[i], v.pos[i], v.ref[i], v.alt[i], v.rsid[i], v.qual[i]]);
+    const genes = file('genes', ['symbol']);
     for (const gene of b.genes) genes.row([gene]);
-    const samples = new CsvFile(path('samples'), ['id']);
+    const samples = file('samples', ['id']);
     for (const sample of b.samples) samples.row([sample]);
-    const inGene = new CsvFile(path('in-gene'), ['variant', 'gene']);
+    const inGene = file('in-gene', ['variant', 'gene']);
     for (let i = 0; i < b.geneVariant.length; i++) inGene.row([b.geneVariant[i], b.geneSymbol[i]]);
-    const calls = new CsvFile(path('has-variant'), ['sample', 'variant', 'gt', 'zygosity', 'dp', 'gq']);
+    return { variants, genes, samples, inGene };
+  }
+
+  private stageCalls(
+    b: VariantBatch,
+    existing: Set<string>,
+    file: (name: string, header: string[]) => CsvFile,
+  ) {
+    const all = file('has-variant', CALL_HEADER);
+    const replaced = file('has-variant-existing', CALL_HEADER);
     const c = b.calls;
-    for (let i = 0; i < c.length; i++) calls.row([c.sample[i], c.variantId[i], c.gt[i], c.zygosity[i], c.dp[i], c.gq[i]]);
-    return [
-      { file: variants, statement: LOAD_STATEMENTS.variants },
-      { file: genes, statement: LOAD_STATEMENTS.genes },
-      { file: samples, statement: LOAD_STATEMENTS.samples },
-      { file: inGene, statement: LOAD_STATEMENTS.inGene },
-      { file: calls, statement: LOAD_STATEMENTS.hasVariant },
-    ];
+    for (let i = 0; i < c.length; i++) {
+      const row = [c.sample[i], c.variantId[i], c.gt[i], c.zygosity[i], c.dp[i], c.gq[i]];
+      all.row(row);
+      if (existing.has(c.variantId[i] as string)) replaced.row(row);
+    }
+    return { all, existing: replaced };
   }
 }
 
 function loadStatement(template: string, file: CsvFile): string {
-  const options = file.hasNewlines ? "(header=true, escape='\"', parallel=false)" : "(header=true, escape='\"')";
+  const options = file.hasNewlines
+    ? "(header=true, escape='\"', parallel=false)"
+    : "(header=true, escape='\"')";
   return template.replace('$FILE', file.path).replace('$OPTS', options);
 }

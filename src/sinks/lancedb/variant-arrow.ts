@@ -8,13 +8,13 @@ import {
   Int32,
   Int64,
   List,
+  makeData,
   RecordBatch,
   Schema,
   Struct,
   Table,
   TimestampMillisecond,
   Utf8,
-  makeData,
   vectorFromArray,
 } from 'apache-arrow';
 import type { VariantColumns } from '../../batching/variant-batch.ts';
@@ -58,7 +58,11 @@ export function variantsToArrow(columns: VariantColumns, ingestedAt: number): Ta
     vectorFromArray(columns.topic, new Utf8()),
     makeData({ type: new Int32(), length: n, data: Int32Array.from(columns.partition) }),
     int64(columns.offset),
-    makeData({ type: new TimestampMillisecond('UTC'), length: n, data: new BigInt64Array(n).fill(BigInt(ingestedAt)) }),
+    makeData({
+      type: new TimestampMillisecond('UTC'),
+      length: n,
+      data: new BigInt64Array(n).fill(BigInt(ingestedAt)),
+    }),
   ].map((v) => ('data' in v ? v.data[0] : v));
   const struct = makeData({
     type: new Struct(VARIANTS_SCHEMA.fields),

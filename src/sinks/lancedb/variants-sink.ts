@@ -26,7 +26,9 @@ export class LanceVariantsSink implements Sink<VariantBatch> {
       this.table = await this.connection.openTable(this.options.table);
       return;
     }
-    this.table = await this.connection.createEmptyTable(this.options.table, VARIANTS_SCHEMA, { existOk: true });
+    this.table = await this.connection.createEmptyTable(this.options.table, VARIANTS_SCHEMA, {
+      existOk: true,
+    });
     // Concurrent merge-inserts on overlapping keys duplicate rows without it (FIELD-NOTES.md).
     await this.table.setUnenforcedPrimaryKey('variant_id');
   }
@@ -43,7 +45,12 @@ export class LanceVariantsSink implements Sink<VariantBatch> {
         .whenNotMatchedInsertAll()
         .execute(data);
     } catch (error) {
-      throw new SinkError(this.name, `merge-insert of ${columns.length} rows failed: ${(error as Error).message}`, true, { cause: error });
+      throw new SinkError(
+        this.name,
+        `merge-insert of ${columns.length} rows failed: ${(error as Error).message}`,
+        true,
+        { cause: error },
+      );
     }
     return { written: columns.length };
   }
