@@ -18,7 +18,7 @@ export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning"
 echo "== typecheck (node $(node --version))"
 tsc -p tsconfig.json --noEmit
 echo "== lint"
-biome check .
+biome check --error-on-warnings .
 echo "== unit and integration tests"
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
   'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'

@@ -78,6 +78,8 @@ export const configSchema = z.object({
      * paused, so it bounds how late a resume takes effect.
      */
     fetchMaxWaitMs: int(10, 30_000).default(500),
+    /** A message larger than this (key + value + headers) is dead-lettered, not decoded. */
+    maxMessageBytes: bytes(1024, 512 * 1024 ** 2).default(8 * 1024 ** 2),
     /** Partitions of the topics `varstream topics create` makes. */
     topicPartitions: int(1, 1024).default(3),
   }),

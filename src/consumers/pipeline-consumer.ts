@@ -87,6 +87,8 @@ export class PipelineConsumer extends EventEmitter {
       allowAutoTopicCreation: false,
       idempotent: true,
       maxInFlightRequests: 1,
+      // murmur2 on the key, as the Java client does: one site key, one partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.pauses = new PauseController({
       pause: (topic) => this.setPaused(topic, true),
@@ -177,6 +179,12 @@ export class PipelineConsumer extends EventEmitter {
     const bytes = messageBytes(message);
     this.stats.messages++;
     try {
+      if (bytes > this.options.config.kafka.maxMessageBytes) {
+        throw new DecodeError(
+          DeadLetterCode.MESSAGE_TOO_LARGE,
+          `message of ${bytes} bytes exceeds kafka.maxMessageBytes (${this.options.config.kafka.maxMessageBytes})`,
+        );
+      }
       const decoded = pipeline.spec.decode(message.value, headerText(message.headers, 'content-type'));
       pipeline.batcher.addDecoded(partition, offset, bytes, decoded);
     } catch (error) {

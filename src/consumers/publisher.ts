@@ -33,6 +33,8 @@ export class TopicPublisher {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // murmur2 on the key, as the Java client does: one site key, one partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
   }
 

@@ -17,7 +17,7 @@ export const DeadLetterCode = {
   INVALID_FIELD: 'INVALID_FIELD',
   /** The `content-type` header names an encoding this pipeline does not accept. */
   UNSUPPORTED_CONTENT_TYPE: 'UNSUPPORTED_CONTENT_TYPE',
-  /** The value is larger than the configured maximum message size. */
+  /** The message is larger than the configured maximum message size (`kafka.maxMessageBytes`). */
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
   /** The decoder failed on input it should have rejected with one of the codes above (a bug). */
   DECODER_FAILED: 'DECODER_FAILED',

@@ -3,6 +3,7 @@
  * split of the file (no VCF library, no decoder code), applying the contract's rules directly.
  */
 import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 
@@ -18,6 +19,7 @@ export interface Expected {
 const NOT_VARIANTS = new Set(['<NON_REF>', '<*>', '*', '.']);
 
 export async function expectedFromVcf(path: string): Promise<Expected> {
+  await access(path); // readline's iterator never settles when its input stream fails to open
   const input = createReadStream(path);
   const text = path.endsWith('.gz') ? input.pipe(createGunzip()) : input;
   const e: Expected = {

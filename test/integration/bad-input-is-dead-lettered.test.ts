@@ -1,6 +1,6 @@
 /**
- * Proves: malformed JSON, a missing required field, a non-integer `pos` and a 2 MB garbage value
- * each end on the dead-letter topic with the right code, their original key, bytes and headers,
+ * Proves: malformed JSON, a missing required field, a non-integer `pos`, a 2 MB garbage value and
+ * a message over the configured size limit each end on the dead-letter topic with the right code, their original key, bytes and headers,
  * and the `dlq-*` headers; every valid message around them lands; the partition moves on.
  */
 import assert from 'node:assert/strict';
@@ -30,8 +30,15 @@ function garbage(): Buffer {
   return value;
 }
 
+/** A valid variant, padded past the 3 MiB limit this test configures. */
+function oversized(): Buffer {
+  return Buffer.from(
+    JSON.stringify({ chrom: '1', pos: 9, ref: 'A', alt: 'G', info: { PAD: 'x'.repeat(3.5 * 1024 * 1024) } }),
+  );
+}
+
 test('bad messages are dead-lettered with their code and valid neighbours all land', async () => {
-  const config = testConfig({ kafka: { topicPartitions: 1 } });
+  const config = testConfig({ kafka: { topicPartitions: 1, maxMessageBytes: '3Mi' } });
   const kafka = createKafka(config, silentLogger);
   await ensureTopics(kafka, config);
   const valid = (i: number) => ({
@@ -57,12 +64,13 @@ test('bad messages are dead-lettered with their code and valid neighbours all la
       code: 'INVALID_FIELD',
     },
     { key: 'garbage', value: garbage(), code: 'INVALID_UTF8' },
+    { key: 'too-large', value: oversized(), code: 'MESSAGE_TOO_LARGE' },
   ];
   const messages = [];
   for (let i = 0; i < 10; i++) {
     messages.push(valid(i));
-    const b = bad[i % 4];
-    if (i < 4 && b) messages.push({ key: b.key, value: b.value, headers: { 'x-origin': `test-${i}` } });
+    const b = bad[i];
+    if (b) messages.push({ key: b.key, value: b.value, headers: { 'x-origin': `test-${i}` } });
   }
   const producer = kafka.producer();
   await producer.connect();
@@ -84,13 +92,14 @@ test('bad messages are dead-lettered with their code and valid neighbours all la
     MISSING_FIELD: 1,
     INVALID_FIELD: 1,
     INVALID_UTF8: 1,
+    MESSAGE_TOO_LARGE: 1,
   });
   const counts = await countStores(config);
   assert.equal(counts.rows, 10);
   assert.equal(counts.hasVariant, 10);
 
-  const letters = await readTopic(testKafka(), config.topics.deadLetter, 4);
-  assert.equal(letters.length, 4);
+  const letters = await readTopic(testKafka(), config.topics.deadLetter, bad.length);
+  assert.equal(letters.length, bad.length);
   for (const b of bad) {
     const letter = letters.find((l) => l.key?.toString() === b.key);
     assert.ok(letter, `dead letter for ${b.key}`);

@@ -5,7 +5,6 @@
  * consumer mid-stream, leave every count unchanged.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
@@ -17,7 +16,7 @@ import {
   committedOffsets,
   countStores,
   ensureBroker,
-  SHARED_VCF,
+  sharedVcf,
   silentLogger,
   testConfig,
   testKafka,
@@ -62,12 +61,13 @@ before(() => {
 
 for (const file of ['hail_sample.vcf.gz', 'giab_ashk_trio.bcsq.vcf.gz']) {
   describe(`a real VCF (${file}) lands exactly once`, () => {
-    const path = join(SHARED_VCF, file);
+    let path: string;
     const config = testConfig({ batch: { maxRows: 2_000 } });
     const kafka = createKafka(config, silentLogger);
     let expected: Expected;
 
     before(async () => {
+      path = sharedVcf(file);
       expected = await expectedFromVcf(path);
       await ensureTopics(kafka, config);
     });
@@ -91,7 +91,6 @@ for (const file of ['hail_sample.vcf.gz', 'giab_ashk_trio.bcsq.vcf.gz']) {
 }
 
 describe('a consumer restarted mid-stream', () => {
-  const path = join(SHARED_VCF, 'giab_ashk_trio.bcsq.vcf.gz');
   // Small fetches and a small byte budget: the consumer pauses on `buffer-full` again and again,
   // so it is still mid-stream when stopped (a graceful stop writes everything already fetched).
   const config = testConfig({
@@ -101,6 +100,7 @@ describe('a consumer restarted mid-stream', () => {
   const kafka = createKafka(config, silentLogger);
 
   test('resumes from its committed offsets and duplicates nothing', async () => {
+    const path = sharedVcf('giab_ashk_trio.bcsq.vcf.gz');
     const expected = await expectedFromVcf(path);
     await ensureTopics(kafka, config);
     await produceVcf(kafka, path, { topic: config.topics.variants });
