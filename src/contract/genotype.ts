@@ -12,11 +12,16 @@ export interface CarriedAllele {
   zygosity: Zygosity;
 }
 
+const NONE: CarriedAllele[] = Object.freeze([]) as unknown as CarriedAllele[];
+/** Genotypes that carry no alternate allele; most samples of a population VCF have one of these. */
+const CARRY_NOTHING = new Set(['0/0', '0|0', './.', '.|.', '.', '0', '0/.', './0', '0|.', '.|0']);
+
 /**
- * Returns the alternate alleles the genotype carries, or `undefined` when the GT is not a
- * genotype (a token that is neither `.` nor a non-negative integer).
+ * Returns the alternate alleles the genotype carries (a shared, frozen empty array when none), or
+ * `undefined` when the GT is not a genotype (a token that is neither `.` nor a non-negative integer).
  */
 export function carriedAlleles(gt: string): CarriedAllele[] | undefined {
+  if (CARRY_NOTHING.has(gt)) return NONE;
   const tokens = gt.split(/[/|]/);
   const calls: number[] = [];
   for (const token of tokens) {

@@ -54,14 +54,14 @@ export function decodeVariantMessage(value: Buffer | null, contentType?: string)
   const body = parseBody(value);
   const site = readSite(body);
   const alts = readAlts(body.alt);
-  const samples = readSamples(body.samples);
+  const { names, carriers } = readSamples(body.samples);
   const variants: DecodedVariant[] = [];
   const calls: SampleCall[] = [];
   alts.forEach((alt, index) => {
     if (NON_VARIANT_ALLELES.has(alt)) return;
     const variantId = `${site.chrom}-${site.pos}-${site.ref}-${alt}`;
     const before = calls.length;
-    for (const sample of samples) {
+    for (const sample of carriers) {
       const carried = sample.carried.find((c) => c.allele === index + 1);
       if (carried)
         calls.push({
@@ -75,7 +75,7 @@ export function decodeVariantMessage(value: Buffer | null, contentType?: string)
     }
     variants.push({ ...site, variantId, alt, sampleCount: calls.length - before });
   });
-  return { variants, samples: samples.map((s) => s.name), calls };
+  return { variants, samples: names, calls };
 }
 
 function isJsonContentType(contentType: string): boolean {
@@ -142,12 +142,15 @@ interface SampleGenotype {
   carried: CarriedAllele[];
 }
 
-function readSamples(samples: unknown): SampleGenotype[] {
-  if (samples === undefined || samples === null) return [];
+/** Every sample's name, and the genotypes of those that carry an alternate allele. */
+function readSamples(samples: unknown): { names: string[]; carriers: SampleGenotype[] } {
+  const names: string[] = [];
+  const carriers: SampleGenotype[] = [];
+  if (samples === undefined || samples === null) return { names, carriers };
   if (typeof samples !== 'object' || Array.isArray(samples))
     throw invalid('samples', 'must be an object keyed by sample');
-  const out: SampleGenotype[] = [];
-  for (const [name, call] of Object.entries(samples as Record<string, unknown>)) {
+  for (const name in samples) {
+    const call = (samples as Record<string, unknown>)[name];
     if (name === '') throw invalid('samples', 'a sample name is empty');
     if (call === null || typeof call !== 'object' || Array.isArray(call))
       throw invalid(`samples.${name}`, 'must be an object');
@@ -156,9 +159,12 @@ function readSamples(samples: unknown): SampleGenotype[] {
     if (typeof gt !== 'string') throw invalid(`samples.${name}.GT`, `must be a string, got ${preview(gt)}`);
     const carried = carriedAlleles(gt);
     if (!carried) throw invalid(`samples.${name}.GT`, `is not a genotype: ${preview(gt)}`);
-    out.push({ name, gt, carried, dp: sampleInt(fields, 'DP', name), gq: sampleInt(fields, 'GQ', name) });
+    const dp = sampleInt(fields, 'DP', name);
+    const gq = sampleInt(fields, 'GQ', name);
+    names.push(name);
+    if (carried.length > 0) carriers.push({ name, gt, carried, dp, gq });
   }
-  return out;
+  return { names, carriers };
 }
 
 function sampleInt(fields: Record<string, unknown>, key: string, sample: string): number | null {
