@@ -74,3 +74,16 @@ function genesOf(info: string): string[] {
   }
   return [...out];
 }
+
+/** The store counts a VCF must leave (see countStores in kafka.ts): every key exactly once. */
+export function expectedCounts(e: Expected) {
+  return {
+    rows: e.variants.size,
+    distinctIds: e.variants.size,
+    variants: e.variants.size,
+    genes: e.genes.size,
+    samples: e.samples.size,
+    inGene: e.inGene.size,
+    hasVariant: e.hasVariant.size,
+  };
+}
