@@ -136,20 +136,28 @@ export interface StoreCounts {
   hasVariant: number;
 }
 
-/** Counts what landed in LanceDB and Kuzu (opens them after the consumer closed them). */
-export async function countStores(config: Config): Promise<StoreCounts> {
+/** Rows of the LanceDB variants table, and how many distinct variant ids they hold. */
+export async function countLance(config: Config): Promise<{ rows: number; distinctIds: number }> {
   const db = await lancedb.connect(config.lancedb.uri);
   const table = await db.openTable(config.lancedb.variantsTable);
-  const rows = await table.countRows();
-  const ids = (await table.query().select(['variant_id']).toArray()).map((r) => String(r.variant_id));
-  table.close();
-  db.close();
+  try {
+    const ids = (await table.query().select(['variant_id']).toArray()).map((r) => String(r.variant_id));
+    return { rows: await table.countRows(), distinctIds: new Set(ids).size };
+  } finally {
+    table.close();
+    db.close();
+  }
+}
+
+/** Counts what landed in LanceDB and Kuzu (opens them after the consumer closed them). */
+export async function countStores(config: Config): Promise<StoreCounts> {
+  const { rows, distinctIds } = await countLance(config);
   const store = new KuzuStore(config.kuzu.path, 128 * 1024 * 1024);
   await store.open();
   try {
     return {
       rows,
-      distinctIds: new Set(ids).size,
+      distinctIds,
       variants: await store.count('(:Variant)'),
       genes: await store.count('(:Gene)'),
       samples: await store.count('(:Sample)'),
