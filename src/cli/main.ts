@@ -20,7 +20,8 @@ program
   .description('run the pipelines until SIGTERM/SIGINT (configured by environment variables)')
   .action(async () => {
     const config = loadConfig();
-    process.exitCode = await consume(config, createLogger(config.logLevel));
+    // Exit explicitly: a sink call stuck past the grace period must not keep the process alive.
+    process.exit(await consume(config, createLogger(config.logLevel)));
   });
 
 const produce = program.command('produce').description('publish messages');

@@ -178,20 +178,27 @@ export class PipelineConsumer extends EventEmitter {
     const offset = Number(message.offset);
     const bytes = messageBytes(message);
     this.stats.messages++;
+    let decoded: unknown;
     try {
-      if (bytes > this.options.config.kafka.maxMessageBytes) {
-        throw new DecodeError(
-          DeadLetterCode.MESSAGE_TOO_LARGE,
-          `message of ${bytes} bytes exceeds kafka.maxMessageBytes (${this.options.config.kafka.maxMessageBytes})`,
-        );
-      }
-      const decoded = pipeline.spec.decode(message.value, headerText(message.headers, 'content-type'));
-      pipeline.batcher.addDecoded(partition, offset, bytes, decoded);
+      decoded = this.decode(pipeline, message, bytes);
     } catch (error) {
       const letter = toDeadLetter(pipeline.spec.topic, partition, message, error);
       this.stats.deadLetters[letter.code] = (this.stats.deadLetters[letter.code] ?? 0) + 1;
       pipeline.batcher.addDeadLetter(letter, bytes);
+      return;
     }
+    pipeline.batcher.addDecoded(partition, offset, bytes, decoded);
+  }
+
+  private decode(pipeline: RunningPipeline, message: KafkaMessage, bytes: number): unknown {
+    const limit = this.options.config.kafka.maxMessageBytes;
+    if (bytes > limit) {
+      throw new DecodeError(
+        DeadLetterCode.MESSAGE_TOO_LARGE,
+        `message of ${bytes} bytes exceeds kafka.maxMessageBytes (${limit})`,
+      );
+    }
+    return pipeline.spec.decode(message.value, headerText(message.headers, 'content-type'));
   }
 
   /** After every (re)join the partitions are re-read from their committed offsets. */

@@ -1,6 +1,7 @@
 /**
  * Proves: while a sink fails, it is retried, the topic is paused for the sink failure, and no
- * offset past the failing batch is committed; when the sink recovers everything lands once.
+ * offset past the failing batch is committed; when the sink recovers everything lands once. A sink
+ * stuck past the grace period cannot hold up a stop, and what it held is not committed.
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -94,4 +95,43 @@ test('no offset past a failing batch is committed; after recovery everything lan
   assert.equal(counts.rows, 200);
   assert.equal(counts.variants, 200);
   assert.equal(counts.hasVariant, 200);
+});
+
+test('a sink stuck past the grace period: stop returns unclean in time and commits nothing', async () => {
+  const config = testConfig({ kafka: { topicPartitions: 1 }, shutdownGraceMs: 3_000 });
+  const kafka = createKafka(config, silentLogger);
+  await ensureTopics(kafka, config);
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({
+    topic: config.topics.variants,
+    messages: [{ key: '1-1-A', value: JSON.stringify({ chrom: '1', pos: 1, ref: 'A', alt: 'G' }) }],
+  });
+  await producer.disconnect();
+  let calls = 0;
+  const stuck: Sink<VariantBatch> = {
+    name: 'stuck',
+    start: async () => undefined,
+    close: async () => undefined,
+    writeBatch: () => {
+      calls++;
+      return new Promise(() => undefined);
+    },
+  };
+  const consumer = new PipelineConsumer({
+    kafka,
+    config,
+    logger: silentLogger,
+    pipelines: [variantPipeline(config, [stuck])],
+  });
+  await consumer.start();
+  await waitFor(() => calls > 0, { timeoutMs: 60_000, message: 'the batch to reach the stuck sink' });
+  const started = Date.now();
+  assert.equal(await consumer.stop(), false, 'an unclean stop');
+  assert.ok(
+    Date.now() - started < config.shutdownGraceMs,
+    `stopped within the grace period (${Date.now() - started} ms)`,
+  );
+  const committed = await committedOffsets(testKafka(), config.kafka.groupId, config.topics.variants);
+  assert.ok((committed.get(0) ?? -1) <= 0, 'nothing committed past the stuck batch');
 });
