@@ -25,6 +25,16 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     description: "Max bytes of one partition's share of a fetch",
   },
   {
+    env: 'VARSTREAM_FETCH_MAX_WAIT_MS',
+    path: 'kafka.fetchMaxWaitMs',
+    description: 'Longest wait of one fetch',
+  },
+  {
+    env: 'VARSTREAM_MAX_MESSAGE_BYTES',
+    path: 'kafka.maxMessageBytes',
+    description: 'Larger messages are dead-lettered',
+  },
+  {
     env: 'VARSTREAM_SESSION_TIMEOUT_MS',
     path: 'kafka.sessionTimeoutMs',
     description: 'Group session timeout',
