@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,17 +17,8 @@ import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
 import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** The public VCFs of ../shared/data/vcf (CI clones the repository beside shared/). */
-export const SHARED_VCF = join(process.env.VARSTREAM_SHARED_DIR ?? join(ROOT, '..', 'shared'), 'data', 'vcf');
 
-/** A file of SHARED_VCF; fails with the place it looked when the shared data is not there. */
-export function sharedVcf(name: string): string {
-  const path = join(SHARED_VCF, name);
-  if (!existsSync(path)) {
-    throw new Error(`test data ${path} not found: clone beside ../shared or set VARSTREAM_SHARED_DIR`);
-  }
-  return path;
-}
+export { SHARED_VCF, sharedVcf } from './shared-data.ts';
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let brokers: string | undefined;

@@ -2,15 +2,12 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import type { VariantMessageV1 } from '../../../src/contract/variant-message.ts';
-import {
-  annotationSubfields,
-  geneFieldsForHeader,
-  messageKey,
-  toVariantMessage,
-} from '../../../src/producer/vcf-message.ts';
+import { annotationSubfields, geneFieldsForHeader } from '../../../src/producer/vcf-genes.ts';
+import { messageKey, toVariantMessage } from '../../../src/producer/vcf-message.ts';
 import { openVcf } from '../../../src/producer/vcf-reader.ts';
+import { SHARED_VCF } from '../../helpers/shared-data.ts';
 
-const DATA = '/work/shared/data/vcf';
+const DATA = SHARED_VCF;
 
 /** Messages of the given 1-based record numbers of a file (all when omitted). */
 async function messages(file: string, wanted?: number[]): Promise<Map<number, VariantMessageV1>> {

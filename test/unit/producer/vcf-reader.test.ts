@@ -11,8 +11,9 @@ import {
   splitLines,
   VcfParseError,
 } from '../../../src/producer/vcf-reader.ts';
+import { SHARED_VCF } from '../../helpers/shared-data.ts';
 
-const DATA = '/work/shared/data/vcf';
+const DATA = SHARED_VCF;
 let tmp = '';
 
 before(async () => {
