@@ -11,9 +11,14 @@ import { fileURLToPath } from 'node:url';
 import * as lancedb from '@lancedb/lancedb';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { pino } from 'pino';
+import type { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { type Config, type ConfigOverrides, loadConfig } from '../../src/config/index.ts';
+import { createKafka } from '../../src/consumers/kafka-client.ts';
+import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
 import { caughtUp } from '../../src/consumers/topics.ts';
+import { variantPipeline } from '../../src/pipelines/variants.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
+import type { Sink } from '../../src/sinks/sink.ts';
 import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -70,6 +75,16 @@ export function testConfig(overrides: ConfigOverrides = {}): Config {
       batch: { lingerMs: 100, ...overrides.batch },
       sink: { retryInitialMs: 20, retryMaxMs: 200, ...overrides.sink },
     },
+  });
+}
+
+/** An in-process variant consumer for `config`, with its configured sinks or the given ones. */
+export function testConsumer(config: Config, sinks?: Sink<VariantBatch>[]): PipelineConsumer {
+  return new PipelineConsumer({
+    kafka: createKafka(config, silentLogger),
+    config,
+    logger: silentLogger,
+    pipelines: [variantPipeline(config, sinks)],
   });
 }
 

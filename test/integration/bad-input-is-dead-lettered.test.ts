@@ -6,15 +6,14 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
-import { variantPipeline } from '../../src/pipelines/variants.ts';
 import {
   countStores,
   ensureBroker,
   readTopic,
   silentLogger,
   testConfig,
+  testConsumer,
   testKafka,
   waitUntilCaughtUp,
 } from '../helpers/kafka.ts';
@@ -77,12 +76,7 @@ test('bad messages are dead-lettered with their code and valid neighbours all la
   for (const m of messages) await producer.send({ topic: config.topics.variants, messages: [m] });
   await producer.disconnect();
 
-  const consumer = new PipelineConsumer({
-    kafka,
-    config,
-    logger: silentLogger,
-    pipelines: [variantPipeline(config)],
-  });
+  const consumer = testConsumer(config);
   await consumer.start();
   await waitUntilCaughtUp(testKafka(), config);
   await consumer.stop();

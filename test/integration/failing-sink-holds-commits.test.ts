@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
-import { variantPipeline, variantSinks } from '../../src/pipelines/variants.ts';
+import { variantSinks } from '../../src/pipelines/variants.ts';
 import type { Sink, SinkBatch } from '../../src/sinks/sink.ts';
 import {
   committedOffsets,
@@ -17,6 +16,7 @@ import {
   ensureBroker,
   silentLogger,
   testConfig,
+  testConsumer,
   testKafka,
   waitUntilCaughtUp,
 } from '../helpers/kafka.ts';
@@ -67,12 +67,7 @@ test('no offset past a failing batch is committed; after recovery everything lan
 
   const [lance, kuzu] = variantSinks(config) as [Sink<VariantBatch>, Sink<VariantBatch>];
   const failingKuzu = new SwitchableSink(kuzu, 100);
-  const consumer = new PipelineConsumer({
-    kafka,
-    config,
-    logger: silentLogger,
-    pipelines: [variantPipeline(config, [lance, failingKuzu])],
-  });
+  const consumer = testConsumer(config, [lance, failingKuzu]);
   const pauses: string[][] = [];
   consumer.on('pause', (e: { reasons: string[] }) => pauses.push(e.reasons));
   await consumer.start();
@@ -118,12 +113,7 @@ test('a sink stuck past the grace period: stop returns unclean in time and commi
       return new Promise(() => undefined);
     },
   };
-  const consumer = new PipelineConsumer({
-    kafka,
-    config,
-    logger: silentLogger,
-    pipelines: [variantPipeline(config, [stuck])],
-  });
+  const consumer = testConsumer(config, [stuck]);
   await consumer.start();
   await waitFor(() => calls > 0, { timeoutMs: 60_000, message: 'the batch to reach the stuck sink' });
   const started = Date.now();

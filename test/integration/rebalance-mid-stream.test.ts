@@ -6,11 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import type { Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
-import { variantPipeline } from '../../src/pipelines/variants.ts';
 import { produceVcf } from '../../src/producer/produce-vcf.ts';
 import {
   countLance,
@@ -18,6 +15,7 @@ import {
   sharedVcf,
   silentLogger,
   testConfig,
+  testConsumer,
   testKafka,
   waitUntilCaughtUp,
 } from '../helpers/kafka.ts';
@@ -27,15 +25,6 @@ import { waitFor } from '../helpers/wait.ts';
 before(() => {
   ensureBroker();
 });
-
-function member(config: Config): PipelineConsumer {
-  return new PipelineConsumer({
-    kafka: createKafka(config, silentLogger),
-    config,
-    logger: silentLogger,
-    pipelines: [variantPipeline(config)],
-  });
-}
 
 test('a member joining mid-stream: every variant exactly once', async () => {
   const path = sharedVcf('giab_ashk_trio.bcsq.vcf.gz');
@@ -48,7 +37,7 @@ test('a member joining mid-stream: every variant exactly once', async () => {
   await ensureTopics(createKafka(config, silentLogger), config);
   await produceVcf(createKafka(config, silentLogger), path, { topic: config.topics.variants });
 
-  const first = member(config);
+  const first = testConsumer(config);
   const joins: Array<Record<string, number[]>> = [];
   first.on('joined', (assignment: Record<string, number[]>) => joins.push(assignment));
   let batches = 0;
@@ -59,7 +48,7 @@ test('a member joining mid-stream: every variant exactly once', async () => {
     message: 'the first member to write a few batches',
   });
 
-  const second = member(config);
+  const second = testConsumer(config);
   await second.start();
   await waitFor(() => joins.length >= 2, { timeoutMs: 60_000, message: 'the first member to rejoin' });
   const partitionsOfFirst = Object.values(joins.at(-1) ?? {}).flat().length;

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
+import type { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
-import { variantPipeline } from '../../src/pipelines/variants.ts';
 import { produceVcf } from '../../src/producer/produce-vcf.ts';
 import {
   committedOffsets,
@@ -19,24 +18,15 @@ import {
   sharedVcf,
   silentLogger,
   testConfig,
+  testConsumer,
   testKafka,
   waitUntilCaughtUp,
 } from '../helpers/kafka.ts';
 import { type Expected, expectedCounts, expectedFromVcf } from '../helpers/vcf-expectations.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-function startConsumer(config: Config): PipelineConsumer {
-  const consumer = new PipelineConsumer({
-    kafka: createKafka(config, silentLogger),
-    config,
-    logger: silentLogger,
-    pipelines: [variantPipeline(config)],
-  });
-  return consumer;
-}
-
 async function consumeAll(config: Config): Promise<PipelineConsumer> {
-  const consumer = startConsumer(config);
+  const consumer = testConsumer(config);
   await consumer.start();
   await waitUntilCaughtUp(testKafka(), config);
   assert.equal(await consumer.stop(), true, 'clean stop');
@@ -93,7 +83,7 @@ describe('a consumer restarted mid-stream', () => {
     await ensureTopics(kafka, config);
     await produceVcf(kafka, path, { topic: config.topics.variants });
 
-    const first = startConsumer(config);
+    const first = testConsumer(config);
     const pauses: string[][] = [];
     first.on('pause', (e: { reasons: string[] }) => pauses.push(e.reasons));
     await first.start();
