@@ -3,14 +3,19 @@ import { type Config, describeConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../consumers/topics.ts';
-import { variantPipeline } from '../pipelines/variants.ts';
+import { configuredPipelines } from '../pipelines/index.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 export async function consume(config: Config, logger: Logger): Promise<number> {
   logger.info({ config: describeConfig(config) }, 'starting varstream');
   const kafka = createKafka(config, logger);
   await ensureTopics(kafka, config);
-  const consumer = new PipelineConsumer({ kafka, config, logger, pipelines: [variantPipeline(config)] });
+  const consumer = new PipelineConsumer({
+    kafka,
+    config,
+    logger,
+    pipelines: configuredPipelines(config, logger),
+  });
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {

@@ -10,7 +10,7 @@ import { type Config, formatBytes, loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { caughtUp, ensureTopics } from '../consumers/topics.ts';
-import { variantPipeline } from '../pipelines/variants.ts';
+import { variantPipeline, variantSinks } from '../pipelines/variants.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
@@ -72,7 +72,12 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
   publishing.done({ count: produced.records });
 
   const consumeStarted = performance.now();
-  const consumer = new PipelineConsumer({ kafka, config, logger, pipelines: [variantPipeline(config)] });
+  const consumer = new PipelineConsumer({
+    kafka,
+    config,
+    logger,
+    pipelines: [variantPipeline(config, variantSinks(config, logger))],
+  });
   await consumer.start();
   await waitUntilCaughtUp(kafka, config, produced.records, options.timeoutMs);
   await consumer.stop();

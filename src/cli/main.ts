@@ -1,10 +1,15 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 /** The `varstream` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { ensureTopics } from '../consumers/topics.ts';
+import { EMBEDDING_ENCODINGS, type EmbeddingEncoding } from '../producer/embedding-encoding.ts';
+import { produceEmbeddings } from '../producer/produce-embeddings.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
+import { loadVariantRefs } from '../producer/variant-refs.ts';
+import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { consume } from './consume.ts';
 import { demo, formatSummary } from './demo.ts';
@@ -45,6 +50,75 @@ produce
     progress.done({ count: result.records });
   });
 
+produce
+  .command('embeddings')
+  .description('publish synthetic embeddings (unit-normalised, clustered) in one of the three encodings')
+  .requiredOption('--count <n>', 'embeddings to publish', positiveInt)
+  .option('--dim <d>', 'vector dimension', positiveInt, 1536)
+  .option('--encoding <e>', `one of ${EMBEDDING_ENCODINGS.join(', ')}`, encodingArg, 'json')
+  .option(
+    '--batch <k>',
+    'embeddings per Arrow message (arrow only; default: what fits in 4 MiB)',
+    positiveInt,
+  )
+  .option('--seed <n>', 'random seed', positiveInt, 42)
+  .option('--topic <name>', 'topic (default: the configured embeddings topic)')
+  .option('--source-of-variants', 'embed variants already in the LanceDB variants table (id = variant id)')
+  .action(
+    async (opts: {
+      count: number;
+      dim: number;
+      encoding: EmbeddingEncoding;
+      batch?: number;
+      seed: number;
+      topic?: string;
+      sourceOfVariants?: boolean;
+    }) => {
+      if (opts.batch !== undefined && opts.encoding !== 'arrow')
+        throw new InvalidArgumentError('--batch applies to --encoding arrow only');
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      const kafka = createKafka(config, logger);
+      const topic = opts.topic ?? config.topics.embeddings;
+      await ensureTopics(kafka, config, [topic]);
+      const variants = opts.sourceOfVariants
+        ? await loadVariantRefs(config.lancedb.uri, config.lancedb.variantsTable, opts.count)
+        : undefined;
+      if (variants && variants.length < opts.count)
+        console.error(
+          `only ${variants.length} variants in the store: publishing ${variants.length} embeddings`,
+        );
+      const progress = new Progress(`published ${opts.encoding} embeddings to ${topic}`);
+      const result = await produceEmbeddings(kafka, {
+        ...opts,
+        topic,
+        variants,
+        onProgress: (count, fraction) => progress.update({ count, fraction }),
+      });
+      progress.done({ count: result.embeddings });
+    },
+  );
+
+const query = program.command('query').description('read what landed');
+query
+  .command('similar')
+  .description(
+    'nearest embeddings to a stored one (--id) or a vector (--vector-file), joined to their variants',
+  )
+  .option('--id <id>', 'the id of a stored embedding')
+  .option('--vector-file <file>', 'a vector: a JSON array, or raw little-endian float32')
+  .option('-k <n>', 'how many neighbours', positiveInt, 10)
+  .option('--gene <symbol>', 'only embeddings of variants IN_GENE this gene (reads the Kuzu graph)')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { id?: string; vectorFile?: string; k: number; gene?: string; json?: boolean }) => {
+    if ((opts.id === undefined) === (opts.vectorFile === undefined))
+      throw new InvalidArgumentError('give exactly one of --id or --vector-file');
+    const config = loadConfig();
+    const vector = opts.vectorFile ? readVectorFile(opts.vectorFile) : undefined;
+    const hits = await querySimilar(config, { id: opts.id, vector, k: opts.k, gene: opts.gene });
+    console.log(opts.json ? JSON.stringify(hits, null, 2) : formatHits(hits));
+  });
+
 program
   .command('demo')
   .description('local end-to-end run: broker, a VCF in, LanceDB and Kuzu out, a summary')
@@ -78,6 +152,27 @@ program
     const config = loadConfig();
     await ensureTopics(createKafka(config, createLogger(config.logLevel)), config);
   });
+
+function encodingArg(value: string): EmbeddingEncoding {
+  if (!(EMBEDDING_ENCODINGS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${EMBEDDING_ENCODINGS.join(', ')}`);
+  return value as EmbeddingEncoding;
+}
+
+function readVectorFile(file: string): Float32Array {
+  const bytes = readFileSync(file);
+  if (file.endsWith('.json')) {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw new QueryError(`${file}: expected a JSON array of finite numbers`);
+    return Float32Array.from(parsed as number[]);
+  }
+  if (bytes.length === 0 || bytes.length % 4 !== 0)
+    throw new QueryError(`${file}: ${bytes.length} bytes is not a whole number of float32 values`);
+  const vector = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < vector.length; i++) vector[i] = bytes.readFloatLE(i * 4);
+  return vector;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);

@@ -47,9 +47,41 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'VARSTREAM_TOPIC_VARIANTS', path: 'topics.variants', description: 'Variants topic' },
   { env: 'VARSTREAM_TOPIC_EMBEDDINGS', path: 'topics.embeddings', description: 'Embeddings topic' },
   { env: 'VARSTREAM_TOPIC_DEAD_LETTER', path: 'topics.deadLetter', description: 'Dead-letter topic' },
+  { env: 'VARSTREAM_PIPELINES', path: 'pipelines', description: 'Pipelines this process runs' },
   { env: 'VARSTREAM_VARIANT_SINKS', path: 'variants.sinks', description: 'Sinks of the variant pipeline' },
+  {
+    env: 'VARSTREAM_EMBEDDING_DIM',
+    path: 'embeddings.dim',
+    description: "Vector dimension (unset: the table's, or 1536 for a new table)",
+  },
+  {
+    env: 'VARSTREAM_EMBEDDING_DISTANCE',
+    path: 'embeddings.distance',
+    description: 'Distance of the vector index and of `query similar`',
+  },
   { env: 'VARSTREAM_LANCEDB_URI', path: 'lancedb.uri', description: 'LanceDB directory or URI' },
   { env: 'VARSTREAM_LANCEDB_VARIANTS_TABLE', path: 'lancedb.variantsTable', description: 'Variants table' },
+  {
+    env: 'VARSTREAM_LANCEDB_EMBEDDINGS_TABLE',
+    path: 'lancedb.embeddingsTable',
+    description: 'Embeddings table',
+  },
+  {
+    env: 'VARSTREAM_LANCEDB_OPTIMIZE_EVERY_WRITES',
+    path: 'lancedb.optimizeEveryWrites',
+    description: 'Writes between two compaction and cleanup runs (0: never)',
+  },
+  {
+    env: 'VARSTREAM_LANCEDB_VERSION_RETENTION_MS',
+    path: 'lancedb.versionRetentionMs',
+    description: 'Table versions older than this are deleted',
+  },
+  {
+    env: 'VARSTREAM_LANCEDB_INDEX_MIN_ROWS',
+    path: 'lancedb.indexMinRows',
+    description: 'Build the vector index at this many rows (0: never)',
+  },
+  { env: 'VARSTREAM_LANCEDB_INDEX_TYPE', path: 'lancedb.indexType', description: 'Vector index type' },
   { env: 'VARSTREAM_KUZU_PATH', path: 'kuzu.path', description: 'Kuzu database path' },
   { env: 'VARSTREAM_KUZU_BUFFER_POOL', path: 'kuzu.bufferPoolBytes', description: "Kuzu's buffer pool size" },
   { env: 'VARSTREAM_BATCH_MAX_ROWS', path: 'batch.maxRows', description: 'Flush after this many messages' },
@@ -143,7 +175,7 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 function emptySections(): Record<string, unknown> {
-  return { kafka: {}, topics: {}, variants: {}, lancedb: {}, kuzu: {}, batch: {}, sink: {} };
+  return { kafka: {}, topics: {}, variants: {}, embeddings: {}, lancedb: {}, kuzu: {}, batch: {}, sink: {} };
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

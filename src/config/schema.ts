@@ -47,16 +47,30 @@ const brokerList = z
 export const VARIANT_SINKS = ['lancedb', 'kuzu'] as const;
 export type VariantSinkName = (typeof VARIANT_SINKS)[number];
 
-const sinkList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) =>
-    (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s.length > 0),
-  )
-  .pipe(
-    z
-      .array(z.enum(VARIANT_SINKS, { error: `expected one of: ${VARIANT_SINKS.join(', ')}` }))
-      .min(1, { error: `expected at least one of: ${VARIANT_SINKS.join(', ')}` }),
-  );
+export const VECTOR_INDEX_TYPES = ['hnsw_sq', 'hnsw_pq', 'ivf_pq', 'none'] as const;
+export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
+export const DISTANCE_TYPES = ['cosine', 'l2', 'dot'] as const;
+export type DistanceType = (typeof DISTANCE_TYPES)[number];
+
+export const PIPELINES = ['variants', 'embeddings'] as const;
+export type PipelineName = (typeof PIPELINES)[number];
+
+/** A comma-separated list (or array) of names from `allowed`, at least one. */
+const nameList = <T extends string>(allowed: readonly [T, ...T[]]) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) =>
+      (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s.length > 0),
+    )
+    .pipe(
+      z
+        .array(z.enum(allowed, { error: `expected one of: ${allowed.join(', ')}` }))
+        .min(1, { error: `expected at least one of: ${allowed.join(', ')}` }),
+    );
+
+const tableName = z
+  .string()
+  .regex(TABLE_NAME, { error: 'expected a table name: a letter or "_", then letters, digits or "_"' });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -88,16 +102,33 @@ export const configSchema = z.object({
     embeddings: topicName.default('embeddings'),
     deadLetter: topicName.default('dead-letter'),
   }),
+  /** The pipelines this process runs (each in the same consumer group). */
+  pipelines: nameList(PIPELINES).default(['variants', 'embeddings']),
   variants: z.object({
-    sinks: sinkList.default(['lancedb', 'kuzu']),
+    sinks: nameList(VARIANT_SINKS).default(['lancedb', 'kuzu']),
+  }),
+  embeddings: z.object({
+    /** Vector dimension; unset: the existing table's, or 1536 for a new table. */
+    dim: int(1, 65_536).optional(),
+    /** Distance of the vector index and of `query similar`. */
+    distance: z
+      .enum(DISTANCE_TYPES, { error: `expected one of: ${DISTANCE_TYPES.join(', ')}` })
+      .default('cosine'),
   }),
   lancedb: z.object({
     /** A directory or an object-store URI. */
     uri: z.string().min(1).default('./data/lancedb'),
-    variantsTable: z
-      .string()
-      .regex(TABLE_NAME, { error: 'expected a table name: a letter or "_", then letters, digits or "_"' })
-      .default('variants'),
+    variantsTable: tableName.default('variants'),
+    embeddingsTable: tableName.default('embeddings'),
+    /** Merge-inserts between two optimize() runs (compaction and version cleanup); 0 disables. */
+    optimizeEveryWrites: int(0, 1_000_000).default(50),
+    /** optimize() deletes table versions older than this. */
+    versionRetentionMs: int(0, 30 * 24 * 3_600_000).default(600_000),
+    /** Build the vector index once the embeddings table has this many rows; 0 disables. */
+    indexMinRows: int(0, 1_000_000_000).default(100_000),
+    indexType: z
+      .enum(VECTOR_INDEX_TYPES, { error: `expected one of: ${VECTOR_INDEX_TYPES.join(', ')}` })
+      .default('hnsw_sq'),
   }),
   kuzu: z.object({
     /** The database path (Kuzu creates it). Its parent directory also holds the staging files. */

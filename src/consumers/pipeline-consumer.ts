@@ -18,6 +18,7 @@ import { PauseController, type PauseReason } from '../backpressure/pause-control
 import { type BatchPayload, type BatchSummary, MicroBatcher } from '../batching/micro-batcher.ts';
 import type { Config } from '../config/schema.ts';
 import { DeadLetterCode, DecodeError } from '../contract/errors.ts';
+import type { RawMessage } from '../contract/raw-message.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { CommitQueue } from './commit-queue.ts';
@@ -26,8 +27,8 @@ import { OffsetTracker } from './offset-tracker.ts';
 
 export interface PipelineSpec<P extends BatchPayload<D>, D> {
   topic: string;
-  /** Decodes one message value; throws DecodeError for input the contract rejects. */
-  decode(value: Buffer | null, contentType: string | undefined): D;
+  /** Decodes one message; throws DecodeError for input the contract rejects. */
+  decode(message: RawMessage): D;
   newPayload(): P;
   sinks: readonly Sink<P>[];
 }
@@ -198,7 +199,11 @@ export class PipelineConsumer extends EventEmitter {
         `message of ${bytes} bytes exceeds kafka.maxMessageBytes (${limit})`,
       );
     }
-    return pipeline.spec.decode(message.value, headerText(message.headers, 'content-type'));
+    return pipeline.spec.decode({
+      value: message.value,
+      key: message.key,
+      header: (name) => headerText(message.headers, name),
+    });
   }
 
   /** After every (re)join the partitions are re-read from their committed offsets. */

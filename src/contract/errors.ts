@@ -17,6 +17,12 @@ export const DeadLetterCode = {
   INVALID_FIELD: 'INVALID_FIELD',
   /** The `content-type` header names an encoding this pipeline does not accept. */
   UNSUPPORTED_CONTENT_TYPE: 'UNSUPPORTED_CONTENT_TYPE',
+  /** An embedding's vector length differs from the table's dimension. */
+  DIMENSION_MISMATCH: 'DIMENSION_MISMATCH',
+  /** An embedding's vector holds NaN, Infinity or -Infinity. */
+  NON_FINITE_VECTOR: 'NON_FINITE_VECTOR',
+  /** The value is not a readable Arrow IPC stream, or its schema is not the embedding contract's. */
+  INVALID_ARROW: 'INVALID_ARROW',
   /** The message is larger than the configured maximum message size (`kafka.maxMessageBytes`). */
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
   /** The decoder failed on input it should have rejected with one of the codes above (a bug). */

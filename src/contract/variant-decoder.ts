@@ -3,10 +3,20 @@
  * samples it names, and the (sample, variant) calls its genotypes carry. Throws DecodeError with a
  * stable code for anything the contract rejects; never throws anything else for bad input.
  */
-import { isUtf8 } from 'node:buffer';
 import { DeadLetterCode, DecodeError } from './errors.ts';
 import { genesFromInfo, normaliseGenes } from './genes.ts';
 import { type CarriedAllele, carriedAlleles, type Zygosity } from './genotype.ts';
+import {
+  invalid,
+  mediaType,
+  missing,
+  optionalNumber,
+  optionalString,
+  parseBody,
+  preview,
+  requireString,
+  stringArray,
+} from './json-fields.ts';
 
 export interface DecodedVariant {
   variantId: string;
@@ -45,7 +55,7 @@ export interface DecodedVariantMessage {
 const NON_VARIANT_ALLELES = new Set(['<NON_REF>', '<*>', '*', '.']);
 
 export function decodeVariantMessage(value: Buffer | null, contentType?: string): DecodedVariantMessage {
-  if (contentType !== undefined && !isJsonContentType(contentType)) {
+  if (contentType !== undefined && mediaType(contentType) !== 'application/json') {
     throw new DecodeError(
       DeadLetterCode.UNSUPPORTED_CONTENT_TYPE,
       `content-type ${contentType} is not application/json`,
@@ -76,29 +86,6 @@ export function decodeVariantMessage(value: Buffer | null, contentType?: string)
     variants.push({ ...site, variantId, alt, sampleCount: calls.length - before });
   });
   return { variants, samples: names, calls };
-}
-
-function isJsonContentType(contentType: string): boolean {
-  return contentType.split(';')[0]?.trim().toLowerCase() === 'application/json';
-}
-
-function parseBody(value: Buffer | null): Record<string, unknown> {
-  if (value === null || value.length === 0)
-    throw new DecodeError(DeadLetterCode.EMPTY_VALUE, 'message value is empty');
-  if (!isUtf8(value)) throw new DecodeError(DeadLetterCode.INVALID_UTF8, 'message value is not valid UTF-8');
-  let body: unknown;
-  try {
-    body = JSON.parse(value.toString('utf8'));
-  } catch (error) {
-    throw new DecodeError(
-      DeadLetterCode.INVALID_JSON,
-      `message value is not JSON: ${(error as Error).message}`,
-    );
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new DecodeError(DeadLetterCode.NOT_AN_OBJECT, 'message value is not a JSON object');
-  }
-  return body as Record<string, unknown>;
 }
 
 type Site = Omit<DecodedVariant, 'variantId' | 'alt' | 'sampleCount'>;
@@ -185,47 +172,4 @@ function readFilter(filter: unknown): string[] {
   if (filter === undefined || filter === null || filter === '.') return [];
   if (typeof filter === 'string') return filter.split(';');
   return stringArray(filter, 'filter');
-}
-
-function requireString(body: Record<string, unknown>, key: string): string {
-  const value = body[key];
-  if (value === undefined || value === null) throw missing(key);
-  if (typeof value !== 'string' || value === '')
-    throw invalid(key, `must be a non-empty string, got ${preview(value)}`);
-  return value;
-}
-
-function optionalString(body: Record<string, unknown>, key: string): string | null {
-  const value = body[key];
-  if (value === undefined || value === null || value === '.') return null;
-  if (typeof value !== 'string') throw invalid(key, `must be a string, got ${preview(value)}`);
-  return value;
-}
-
-function optionalNumber(body: Record<string, unknown>, key: string): number | null {
-  const value = body[key];
-  if (value === undefined || value === null || value === '.') return null;
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw invalid(key, `must be a number, got ${preview(value)}`);
-  return value;
-}
-
-function stringArray(value: unknown, key: string): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw invalid(key, `must be an array of strings, got ${preview(value)}`);
-  }
-  return value as string[];
-}
-
-function missing(key: string): DecodeError {
-  return new DecodeError(DeadLetterCode.MISSING_FIELD, `required field "${key}" is missing`);
-}
-
-function invalid(key: string, reason: string): DecodeError {
-  return new DecodeError(DeadLetterCode.INVALID_FIELD, `field "${key}" ${reason}`);
-}
-
-function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -7,24 +7,28 @@ import { KuzuGraphSink } from '../sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import { LanceVariantsSink } from '../sinks/lancedb/variants-sink.ts';
 import type { Sink } from '../sinks/sink.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { upkeepPolicy } from './upkeep.ts';
 
 export type VariantPipeline = PipelineSpec<VariantBatch, DecodedVariantMessage>;
 
-export function variantSinks(config: Config): Sink<VariantBatch>[] {
+export function variantSinks(config: Config, logger: Logger): Sink<VariantBatch>[] {
   return config.variants.sinks.map((name) =>
     name === 'lancedb'
-      ? new LanceVariantsSink({ uri: config.lancedb.uri, table: config.lancedb.variantsTable })
+      ? new LanceVariantsSink({
+          uri: config.lancedb.uri,
+          table: config.lancedb.variantsTable,
+          upkeep: upkeepPolicy(config),
+          logger,
+        })
       : new KuzuGraphSink(new KuzuStore(config.kuzu.path, config.kuzu.bufferPoolBytes)),
   );
 }
 
-export function variantPipeline(
-  config: Config,
-  sinks: readonly Sink<VariantBatch>[] = variantSinks(config),
-): VariantPipeline {
+export function variantPipeline(config: Config, sinks: readonly Sink<VariantBatch>[]): VariantPipeline {
   return {
     topic: config.topics.variants,
-    decode: (value, contentType) => decodeVariantMessage(value, contentType),
+    decode: (message) => decodeVariantMessage(message.value, message.header('content-type')),
     newPayload: () => new VariantBatch(),
     sinks,
   };

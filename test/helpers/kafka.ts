@@ -14,9 +14,10 @@ import { pino } from 'pino';
 import type { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { type Config, type ConfigOverrides, loadConfig } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
+import { PipelineConsumer, type PipelineSpec } from '../../src/consumers/pipeline-consumer.ts';
 import { caughtUp } from '../../src/consumers/topics.ts';
-import { variantPipeline } from '../../src/pipelines/variants.ts';
+import { configuredPipelines } from '../../src/pipelines/index.ts';
+import { variantPipeline, variantSinks } from '../../src/pipelines/variants.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import { waitFor } from './wait.ts';
@@ -80,19 +81,33 @@ export function testConfig(overrides: ConfigOverrides = {}): Config {
 
 /** An in-process variant consumer for `config`, with its configured sinks or the given ones. */
 export function testConsumer(config: Config, sinks?: Sink<VariantBatch>[]): PipelineConsumer {
+  return pipelinesConsumer(config, [variantPipeline(config, sinks ?? variantSinks(config, silentLogger))]);
+}
+
+/** An in-process consumer running the given pipelines (default: the configured ones). */
+export function pipelinesConsumer(
+  config: Config,
+  // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types
+  pipelines: PipelineSpec<any, any>[] = configuredPipelines(config, silentLogger),
+): PipelineConsumer {
   return new PipelineConsumer({
     kafka: createKafka(config, silentLogger),
     config,
     logger: silentLogger,
-    pipelines: [variantPipeline(config, sinks)],
+    pipelines,
   });
 }
 
-export async function waitUntilCaughtUp(kafka: Kafka, config: Config, timeoutMs = 120_000): Promise<void> {
-  await waitFor(async () => (await caughtUp(kafka, config.kafka.groupId, config.topics.variants)).done, {
+export async function waitUntilCaughtUp(
+  kafka: Kafka,
+  config: Config,
+  timeoutMs = 120_000,
+  topic = config.topics.variants,
+): Promise<void> {
+  await waitFor(async () => (await caughtUp(kafka, config.kafka.groupId, topic)).done, {
     timeoutMs,
     intervalMs: 200,
-    message: `group ${config.kafka.groupId} to commit the end of ${config.topics.variants}`,
+    message: `group ${config.kafka.groupId} to commit the end of ${topic}`,
   });
 }
 

@@ -65,7 +65,7 @@ test('no offset past a failing batch is committed; after recovery everything lan
   await producer.send({ topic: config.topics.variants, messages });
   await producer.disconnect();
 
-  const [lance, kuzu] = variantSinks(config) as [Sink<VariantBatch>, Sink<VariantBatch>];
+  const [lance, kuzu] = variantSinks(config, silentLogger) as [Sink<VariantBatch>, Sink<VariantBatch>];
   const failingKuzu = new SwitchableSink(kuzu, 100);
   const consumer = testConsumer(config, [lance, failingKuzu]);
   const pauses: string[][] = [];

@@ -16,6 +16,7 @@ import { KuzuGraphSink } from '../../src/sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
 import { LanceVariantsSink } from '../../src/sinks/lancedb/variants-sink.ts';
 import type { Sink, SinkBatch } from '../../src/sinks/sink.ts';
+import { silentLogger } from '../helpers/kafka.ts';
 
 const site = { chrom: 'chr17', pos: 43045712, ref: 'G', alt: ['A', 'T'], genes: ['BRCA1'] };
 
@@ -43,7 +44,18 @@ const cohortB = batch(2, 2, [
 describe('LanceDB variants sink', () => {
   test('repeats and later messages upsert by variant_id', async () => {
     const uri = join(mkdtempSync(join(tmpdir(), 'lance-')), 'db');
-    const sink = new LanceVariantsSink({ uri, table: 'variants' });
+    const sink = new LanceVariantsSink({
+      uri,
+      table: 'variants',
+      upkeep: {
+        optimizeEveryWrites: 1,
+        versionRetentionMs: 0,
+        indexMinRows: 0,
+        indexType: 'none',
+        distance: 'cosine',
+      },
+      logger: silentLogger,
+    });
     await sink.start();
     await sink.writeBatch(cohortA);
     await sink.writeBatch(cohortA);

@@ -17,12 +17,14 @@ export class KuzuStore {
   constructor(
     readonly path: string,
     private readonly bufferPoolBytes: number,
+    /** Read-only opens may run beside other readers, but not beside the writer process. */
+    private readonly readOnly = false,
   ) {}
 
   async open(): Promise<void> {
     if (this.connection) return;
-    mkdirSync(dirname(this.path), { recursive: true });
-    this.database = new kuzu.Database(this.path, this.bufferPoolBytes);
+    if (!this.readOnly) mkdirSync(dirname(this.path), { recursive: true });
+    this.database = new kuzu.Database(this.path, this.bufferPoolBytes, true, this.readOnly);
     await this.database.init();
     this.connection = new kuzu.Connection(this.database);
   }

@@ -2,44 +2,52 @@
  * LanceDB sink for variants: one `mergeInsert` per batch keyed by `variant_id` (update when
  * matched, insert when not), so a redelivered batch replaces rows instead of adding them.
  */
-import * as lancedb from '@lancedb/lancedb';
 import type { VariantBatch } from '../../batching/variant-batch.ts';
+import type { Logger } from '../../telemetry/logger.ts';
 import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
+import { type OpenedTable, openLanceTable } from './open-table.ts';
+import { TableUpkeep, type UpkeepEvent, type UpkeepPolicy } from './table-upkeep.ts';
 import { VARIANTS_SCHEMA, variantsToArrow } from './variant-arrow.ts';
 
 export interface LanceVariantsSinkOptions {
   uri: string;
   table: string;
+  upkeep: UpkeepPolicy;
+  logger: Logger;
+  onUpkeep?: (event: UpkeepEvent) => void;
 }
 
 export class LanceVariantsSink implements Sink<VariantBatch> {
   readonly name = 'lancedb';
-  private connection: lancedb.Connection | undefined;
-  private table: lancedb.Table | undefined;
+  private opened: OpenedTable | undefined;
+  private upkeep: TableUpkeep | undefined;
 
   constructor(private readonly options: LanceVariantsSinkOptions) {}
 
   async start(): Promise<void> {
-    this.connection = await lancedb.connect(this.options.uri);
-    const names = await this.connection.tableNames();
-    if (names.includes(this.options.table)) {
-      this.table = await this.connection.openTable(this.options.table);
-      return;
-    }
-    this.table = await this.connection.createEmptyTable(this.options.table, VARIANTS_SCHEMA, {
-      existOk: true,
+    const { uri, table } = this.options;
+    this.opened = await openLanceTable(uri, table, 'variant_id', (existing) => {
+      if (existing && !existing.fields.some((f) => f.name === 'variant_id'))
+        throw new SinkError(this.name, `table "${table}" at ${uri} has no "variant_id" column`, false);
+      return VARIANTS_SCHEMA;
     });
-    // Concurrent merge-inserts on overlapping keys duplicate rows without it (FIELD-NOTES.md).
-    await this.table.setUnenforcedPrimaryKey('variant_id');
+    this.upkeep = new TableUpkeep(
+      this.opened.table,
+      this.options.upkeep,
+      this.options.logger.child({ component: 'lancedb-upkeep' }),
+      undefined,
+      this.options.onUpkeep,
+    );
   }
 
   async writeBatch(batch: SinkBatch<VariantBatch>): Promise<SinkResult> {
-    if (!this.table) throw new SinkError(this.name, 'writeBatch before start', false);
+    const { opened, upkeep } = this;
+    if (!opened || !upkeep) throw new SinkError(this.name, 'writeBatch before start', false);
     const columns = batch.payload.variants;
     if (columns.length === 0) return { written: 0 };
     const data = variantsToArrow(columns, Date.now());
     try {
-      await this.table
+      await opened.table
         .mergeInsert('variant_id')
         .whenMatchedUpdateAll()
         .whenNotMatchedInsertAll()
@@ -52,13 +60,13 @@ export class LanceVariantsSink implements Sink<VariantBatch> {
         { cause: error },
       );
     }
+    await upkeep.afterWrite(columns.length);
     return { written: columns.length };
   }
 
   async close(): Promise<void> {
-    this.table?.close();
-    this.connection?.close();
-    this.table = undefined;
-    this.connection = undefined;
+    this.opened?.close();
+    this.opened = undefined;
+    this.upkeep = undefined;
   }
 }

@@ -1,0 +1,78 @@
+/**
+ * Runs `varstream consume` as a child process and measures it from the outside: RSS sampled from
+ * /proc (and the kernel's own peak, VmHWM), CPU seconds, and when it joined its group.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+const CLOCK_TICKS = 100;
+
+export interface ChildUsage {
+  peakRssBytes: number;
+  /** The kernel's high-water mark of the resident set (VmHWM). */
+  hwmBytes: number;
+  cpuSeconds: number;
+}
+
+export class MeasuredConsumer {
+  readonly child: ChildProcess;
+  joinedAt: number | undefined;
+  private peakRss = 0;
+  private hwm = 0;
+  private cpu = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly exited: Promise<number | null>;
+  readonly lines: string[] = [];
+
+  constructor(env: Record<string, string>, sampleMs = 100) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'consume'], {
+      env: { ...process.env, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    const onLine = (line: string) => {
+      if (this.joinedAt === undefined && line.includes('"joined consumer group"'))
+        this.joinedAt = performance.now();
+      if (line.includes('"level":50') || line.includes('"level":60')) this.lines.push(line);
+    };
+    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', onLine);
+    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on('line', (l) =>
+      this.lines.push(l),
+    );
+    this.timer = setInterval(() => this.sample(), sampleMs);
+  }
+
+  /** Samples /proc once more, stops the child with SIGTERM and waits for it to exit. */
+  async stop(): Promise<ChildUsage & { exitCode: number | null }> {
+    this.sample();
+    clearInterval(this.timer);
+    this.child.kill('SIGTERM');
+    const exitCode = await this.exited;
+    return { peakRssBytes: this.peakRss, hwmBytes: this.hwm, cpuSeconds: this.cpu, exitCode };
+  }
+
+  get usage(): ChildUsage {
+    return { peakRssBytes: this.peakRss, hwmBytes: this.hwm, cpuSeconds: this.cpu };
+  }
+
+  private sample(): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null) return;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (field: string) =>
+        Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+      this.peakRss = Math.max(this.peakRss, kb('VmRSS'));
+      this.hwm = Math.max(this.hwm, kb('VmHWM'));
+      // Fields after the command name: utime is the 14th, stime the 15th field of the line.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      this.cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // The process exited between the check and the read.
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/** The embedding pipeline: the embeddings topic, the three-encoding decoder, the LanceDB sink. */
+import { EmbeddingBatch } from '../batching/embedding-batch.ts';
+import type { Config } from '../config/schema.ts';
+import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
+import { type DecodedEmbeddings, decodeEmbeddingMessage } from '../contract/embedding-decoder.ts';
+import { LanceEmbeddingsSink, VectorDimension } from '../sinks/lancedb/embeddings-sink.ts';
+import type { Sink } from '../sinks/sink.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { upkeepPolicy } from './upkeep.ts';
+
+export type EmbeddingPipeline = PipelineSpec<EmbeddingBatch, DecodedEmbeddings>;
+
+export function embeddingSink(
+  config: Config,
+  logger: Logger,
+  dimension: VectorDimension,
+): LanceEmbeddingsSink {
+  return new LanceEmbeddingsSink({
+    uri: config.lancedb.uri,
+    table: config.lancedb.embeddingsTable,
+    dimension,
+    upkeep: upkeepPolicy(config),
+    logger,
+  });
+}
+
+/**
+ * `sinks` replaces the LanceDB sink (tests); `dimension` must then be the one those sinks settle,
+ * or be settled by the caller.
+ */
+export function embeddingPipeline(
+  config: Config,
+  logger: Logger,
+  options: { sinks?: readonly Sink<EmbeddingBatch>[]; dimension?: VectorDimension } = {},
+): EmbeddingPipeline {
+  const dimension = options.dimension ?? new VectorDimension(config.embeddings.dim);
+  return {
+    topic: config.topics.embeddings,
+    decode: (message) => decodeEmbeddingMessage(message, dimension.value),
+    newPayload: () => new EmbeddingBatch(),
+    sinks: options.sinks ?? [embeddingSink(config, logger, dimension)],
+  };
+}

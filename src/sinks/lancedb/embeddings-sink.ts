@@ -1,0 +1,124 @@
+/**
+ * LanceDB sink for embeddings: one `mergeInsert` per batch keyed by `id` (update when matched,
+ * insert when not), so redelivery replaces rows instead of adding them. The vector dimension is the
+ * existing table's, or the configured one for a new table; the decoder reads it from the shared
+ * VectorDimension once `start` has settled it.
+ */
+import type { Schema } from 'apache-arrow';
+import type { EmbeddingBatch } from '../../batching/embedding-batch.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
+import { embeddingsSchema, embeddingsToArrow, vectorDimension } from './embedding-arrow.ts';
+import { openLanceTable } from './open-table.ts';
+import { TableUpkeep, type UpkeepEvent, type UpkeepPolicy } from './table-upkeep.ts';
+
+export const DEFAULT_EMBEDDING_DIM = 1536;
+
+/** The vector dimension every embedding must have; settled by the sink's start. */
+export class VectorDimension {
+  private settled: number | undefined;
+
+  /** `configured`: the configured dimension, or undefined to take the table's (1536 for a new one). */
+  constructor(readonly configured?: number) {}
+
+  get value(): number {
+    if (this.settled === undefined)
+      throw new Error('the embedding dimension is not known before the sink starts');
+    return this.settled;
+  }
+
+  settle(dim: number): void {
+    this.settled = dim;
+  }
+}
+
+export interface LanceEmbeddingsSinkOptions {
+  uri: string;
+  table: string;
+  dimension: VectorDimension;
+  upkeep: UpkeepPolicy;
+  logger: Logger;
+  onUpkeep?: (event: UpkeepEvent) => void;
+}
+
+export class LanceEmbeddingsSink implements Sink<EmbeddingBatch> {
+  readonly name = 'lancedb';
+  private opened: Awaited<ReturnType<typeof openLanceTable>> | undefined;
+  private schema: Schema | undefined;
+  private upkeep: TableUpkeep | undefined;
+
+  constructor(private readonly options: LanceEmbeddingsSinkOptions) {}
+
+  async start(): Promise<void> {
+    const { uri, table, dimension } = this.options;
+    this.opened = await openLanceTable(uri, table, 'id', async (existing) => {
+      if (!existing) return embeddingsSchema(dimension.configured ?? DEFAULT_EMBEDDING_DIM);
+      const dim = vectorDimension(existing);
+      const expected = embeddingsSchema(dim ?? DEFAULT_EMBEDDING_DIM)
+        .fields.map((f) => f.name)
+        .join(', ');
+      const actual = existing.fields.map((f) => f.name).join(', ');
+      if (dim === undefined || expected !== actual) {
+        throw new SinkError(
+          this.name,
+          `table "${table}" at ${uri} is not an embeddings table: its columns are (${actual}), expected (${expected})`,
+          false,
+        );
+      }
+      if (dimension.configured !== undefined && dimension.configured !== dim) {
+        throw new SinkError(
+          this.name,
+          `embeddings.dim (VARSTREAM_EMBEDDING_DIM) is ${dimension.configured} but table "${table}" at ${uri} holds ${dim}-dimension vectors; unset it to use the table's, or use another table`,
+          false,
+        );
+      }
+      // Build batches with our own schema object: the one LanceDB returns comes from its own
+      // decoding and does not drive apache-arrow's makeData.
+      return embeddingsSchema(dim);
+    });
+    this.schema = this.opened.schema;
+    dimension.settle(vectorDimension(this.schema) as number);
+    this.upkeep = new TableUpkeep(
+      this.opened.table,
+      this.options.upkeep,
+      this.options.logger.child({ component: 'lancedb-upkeep' }),
+      'vector',
+      this.options.onUpkeep,
+    );
+    await this.upkeep.start();
+  }
+
+  async writeBatch(batch: SinkBatch<EmbeddingBatch>): Promise<SinkResult> {
+    const { opened, schema, upkeep } = this;
+    if (!opened || !schema || !upkeep) throw new SinkError(this.name, 'writeBatch before start', false);
+    const rows = batch.payload.length;
+    if (rows === 0) return { written: 0 };
+    const data = embeddingsToArrow(batch.payload, schema, Date.now());
+    try {
+      await opened.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+    } catch (error) {
+      throw new SinkError(
+        this.name,
+        `merge-insert of ${rows} embeddings failed: ${(error as Error).message}`,
+        true,
+        {
+          cause: error,
+        },
+      );
+    }
+    await upkeep.afterWrite(rows);
+    return { written: rows };
+  }
+
+  /** Waits for background upkeep (a vector index build). */
+  async idle(): Promise<void> {
+    await this.upkeep?.idle();
+  }
+
+  /** Does not wait for a background index build: an unfinished build is simply not committed. */
+  async close(): Promise<void> {
+    this.opened?.close();
+    this.opened = undefined;
+    this.upkeep = undefined;
+  }
+}
