@@ -53,7 +53,7 @@ interface FillingBatch<P> {
   id: number;
   payload: P;
   deadLetters: DeadLetter[];
-  ranges: Map<number, { first: number; last: number }>;
+  ranges: Map<number, { first: number; last: number; bytes: number }>;
   messages: number;
   bytes: number;
   lingerTimer?: NodeJS.Timeout;
@@ -79,8 +79,11 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
   private readonly inFlight: PQueue;
   private readonly sinkQueues: PQueue[];
   private readonly failingSinks = new Set<string>();
+  private readonly partitionBytes = new Map<number, number>();
+  private limits: BatchLimits;
 
   constructor(private readonly options: MicroBatcherOptions<P>) {
+    this.limits = { ...options.limits };
     this.filling = this.newBatch();
     this.inFlight = new PQueue({ concurrency: options.limits.maxInFlight });
     this.sinkQueues = options.sinks.map(() => new PQueue({ concurrency: 1 }));
@@ -93,7 +96,23 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
 
   /** The byte budget: the filling batch, the batches in flight, and one more waiting. */
   get budgetBytes(): number {
-    return this.options.limits.maxBytes * (this.options.limits.maxInFlight + 2);
+    return this.limits.maxBytes * (this.limits.maxInFlight + 2);
+  }
+
+  /** Bytes held per partition (filling, sealed and being written). */
+  get bytesByPartition(): ReadonlyMap<number, number> {
+    return this.partitionBytes;
+  }
+
+  get batchLimits(): Readonly<BatchLimits> {
+    return this.limits;
+  }
+
+  /** Changes rows and bytes per batch from the next message on (adaptive batching, emergencies). */
+  setBatchSize(maxRows: number, maxBytes: number): void {
+    this.limits = { ...this.limits, maxRows, maxBytes };
+    const batch = this.filling;
+    if (batch.messages >= maxRows || batch.bytes >= maxBytes) this.flush();
   }
 
   addDecoded(partition: number, offset: number, bytes: number, decoded: D): void {
@@ -132,7 +151,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
    */
   discardFilling(): void {
     clearTimeout(this.filling.lingerTimer);
-    this.release(this.filling.bytes);
+    this.release(this.filling);
     this.filling = this.newBatch();
   }
 
@@ -144,16 +163,19 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
   private account(partition: number, offset: number, bytes: number): void {
     const batch = this.filling;
     const range = batch.ranges.get(partition);
-    if (range) range.last = offset;
-    else batch.ranges.set(partition, { first: offset, last: offset });
+    if (range) {
+      range.last = offset;
+      range.bytes += bytes;
+    } else batch.ranges.set(partition, { first: offset, last: offset, bytes });
     batch.messages++;
     batch.bytes += bytes;
     this.heldBytes += bytes;
+    this.partitionBytes.set(partition, (this.partitionBytes.get(partition) ?? 0) + bytes);
     if (!this.overBudget && this.heldBytes >= this.budgetBytes) {
       this.overBudget = true;
       this.options.events.onPause(PauseReason.BUFFER_FULL, true);
     }
-    const { maxRows, maxBytes, lingerMs } = this.options.limits;
+    const { maxRows, maxBytes, lingerMs } = this.limits;
     if (batch.messages >= maxRows || batch.bytes >= maxBytes) this.flush();
     else if (batch.messages === 1) batch.lingerTimer = setTimeout(() => this.flush(), lingerMs);
   }
@@ -190,7 +212,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
         millis: performance.now() - started,
       });
     } finally {
-      this.release(batch.bytes);
+      this.release(batch);
     }
   }
 
@@ -214,9 +236,14 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     return value;
   }
 
-  private release(bytes: number): void {
-    this.heldBytes -= bytes;
-    if (this.overBudget && this.heldBytes <= this.budgetBytes - this.options.limits.maxBytes) {
+  private release(batch: FillingBatch<P>): void {
+    this.heldBytes -= batch.bytes;
+    for (const [partition, range] of batch.ranges) {
+      const left = (this.partitionBytes.get(partition) ?? 0) - range.bytes;
+      if (left > 0) this.partitionBytes.set(partition, left);
+      else this.partitionBytes.delete(partition);
+    }
+    if (this.overBudget && this.heldBytes <= this.budgetBytes - this.limits.maxBytes) {
       this.overBudget = false;
       this.options.events.onPause(PauseReason.BUFFER_FULL, false);
     }

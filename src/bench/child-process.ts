@@ -27,15 +27,24 @@ export class MeasuredConsumer {
   private readonly exited: Promise<number | null>;
   readonly lines: string[] = [];
 
+  /** Log messages of the child counted by their `msg` (e.g. "paused partitions"). */
+  readonly messages = new Map<string, number>();
+
   constructor(env: Record<string, string>, sampleMs = 100) {
+    const inherited = { ...process.env };
+    // Inside `node --test`, a child inheriting this would report to the runner instead of stdout.
+    delete inherited.NODE_TEST_CONTEXT;
     this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'consume'], {
-      env: { ...process.env, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...env },
+      env: { ...inherited, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the child's stdout is read to its end first.
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
     const onLine = (line: string) => {
       if (this.joinedAt === undefined && line.includes('"joined consumer group"'))
         this.joinedAt = performance.now();
+      const msg = /"msg":"([^"]+)"/.exec(line)?.[1];
+      if (msg) this.messages.set(msg, (this.messages.get(msg) ?? 0) + 1);
       if (line.includes('"level":50') || line.includes('"level":60')) this.lines.push(line);
     };
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', onLine);

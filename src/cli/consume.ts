@@ -1,4 +1,5 @@
 /** `varstream consume`: run the configured pipelines until SIGTERM/SIGINT, then stop cleanly. */
+import { describeBudget } from '../backpressure/memory-budget.ts';
 import { type Config, describeConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
@@ -8,6 +9,11 @@ import type { Logger } from '../telemetry/logger.ts';
 
 export async function consume(config: Config, logger: Logger): Promise<number> {
   logger.info({ config: describeConfig(config) }, 'starting varstream');
+  if (config.memoryBudget)
+    logger.info(
+      { memory: describeBudget(config.memoryBudget) },
+      'memory budget (explicit settings win over derived sizes)',
+    );
   const kafka = createKafka(config, logger);
   await ensureTopics(kafka, config);
   const consumer = new PipelineConsumer({

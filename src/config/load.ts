@@ -4,6 +4,12 @@
  * value fails start with an error naming the field, its environment variable and what is accepted.
  */
 import { readFileSync } from 'node:fs';
+import {
+  deriveBudget,
+  type LimitSource,
+  type MemoryBudget,
+  resolveLimit,
+} from '../backpressure/memory-budget.ts';
 import { type Config, type ConfigInput, configSchema } from './schema.ts';
 
 export interface EnvBinding {
@@ -88,14 +94,34 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'VARSTREAM_BATCH_MAX_BYTES', path: 'batch.maxBytes', description: 'Flush after this many bytes' },
   { env: 'VARSTREAM_BATCH_LINGER_MS', path: 'batch.lingerMs', description: 'Flush a non-empty batch after' },
   { env: 'VARSTREAM_BATCH_MAX_IN_FLIGHT', path: 'batch.maxInFlight', description: 'Batches written at once' },
+  {
+    env: 'VARSTREAM_BATCH_ADAPTIVE',
+    path: 'batch.adaptive',
+    description: 'Adapt batch size to write speed and memory (AIMD)',
+  },
   { env: 'VARSTREAM_SINK_RETRY_INITIAL_MS', path: 'sink.retryInitialMs', description: 'First retry delay' },
   { env: 'VARSTREAM_SINK_RETRY_MAX_MS', path: 'sink.retryMaxMs', description: 'Longest retry delay' },
+  {
+    env: 'VARSTREAM_MEMORY_LIMIT',
+    path: 'memory.limitBytes',
+    description: 'The memory limit every buffer size derives from (unset: the cgroup limit, else 1Gi)',
+  },
+  {
+    env: 'VARSTREAM_MEMORY_SAMPLE_MS',
+    path: 'memory.sampleIntervalMs',
+    description: 'Memory monitor sampling interval',
+  },
   {
     env: 'VARSTREAM_SHUTDOWN_GRACE_MS',
     path: 'shutdownGraceMs',
     description: 'Time allowed for a clean stop',
   },
   { env: 'LOG_LEVEL', path: 'logLevel', description: 'Log level' },
+  {
+    env: 'VARSTREAM_TEST_SINK_DELAY_MS',
+    path: 'testing.sinkDelayMs',
+    description: 'Test only: every sink write waits this long first',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -114,6 +140,8 @@ export type ConfigOverrides = {
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   overrides?: ConfigOverrides;
+  /** Replaces the cgroup reading (tests). */
+  readCgroup?: () => { bytes: number; source: LimitSource } | undefined;
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
@@ -130,7 +158,30 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => describeIssue(issue, raw)));
   }
-  return result.data;
+  return applyMemoryBudget(result.data, raw, options.readCgroup);
+}
+
+/** Sizes derived from the memory limit, for the fields no source set explicitly. */
+export const DERIVED_FIELDS = {
+  'kafka.fetchMaxBytes': 'fetchMaxBytes',
+  'kafka.fetchMaxBytesPerPartition': 'fetchMaxBytesPerPartition',
+  'batch.maxBytes': 'batchMaxBytes',
+  'batch.maxInFlight': 'maxInFlight',
+  'kuzu.bufferPoolBytes': 'kuzuBufferPoolBytes',
+} as const satisfies Record<string, keyof MemoryBudget>;
+
+function applyMemoryBudget(
+  config: Config,
+  raw: Record<string, unknown>,
+  readCgroup?: LoadOptions['readCgroup'],
+): Config {
+  const limit = resolveLimit(config.memory.limitBytes, readCgroup);
+  const budget = deriveBudget(limit.bytes, limit.source);
+  for (const [path, key] of Object.entries(DERIVED_FIELDS)) {
+    if (getPath(raw, path) === undefined)
+      setPath(config as unknown as Record<string, unknown>, path, budget[key]);
+  }
+  return { ...config, memoryBudget: budget };
 }
 
 /** The effective configuration as a flat list for the start-up log, secrets redacted. */
@@ -175,7 +226,18 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 function emptySections(): Record<string, unknown> {
-  return { kafka: {}, topics: {}, variants: {}, embeddings: {}, lancedb: {}, kuzu: {}, batch: {}, sink: {} };
+  return {
+    kafka: {},
+    topics: {},
+    variants: {},
+    embeddings: {},
+    lancedb: {},
+    kuzu: {},
+    batch: {},
+    sink: {},
+    memory: {},
+    testing: {},
+  };
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -3,6 +3,7 @@
  * the comment), a validation rule, and an environment variable (see ENV_BINDINGS in env.ts).
  */
 import { z } from 'zod';
+import type { MemoryBudget } from '../backpressure/memory-budget.ts';
 import { parseBytes } from './units.ts';
 
 /** Names that reach file paths, table names or Kafka: letters, digits, `.`, `_`, `-`. */
@@ -142,15 +143,34 @@ export const configSchema = z.object({
     lingerMs: int(1, 600_000).default(500),
     /** Batches being written at once (plus the one filling). */
     maxInFlight: int(1, 64).default(2),
+    /** Adapt rows and bytes per batch (AIMD) between 1/16 of maxRows/maxBytes and them. */
+    adaptive: z
+      .union([z.boolean(), z.enum(['true', 'false'])])
+      .transform((v) => v === true || v === 'true')
+      .default(true),
   }),
   sink: z.object({
     retryInitialMs: int(1, 60_000).default(200),
     retryMaxMs: int(1, 600_000).default(30_000),
   }),
+  memory: z.object({
+    /** The one memory knob; unset: the cgroup's limit, else 1 GiB. Sizes below derive from it. */
+    limitBytes: bytes(512 * 1024 ** 2, 1024 ** 4).optional(),
+    /** How often the memory monitor samples. */
+    sampleIntervalMs: int(10, 60_000).default(250),
+  }),
   shutdownGraceMs: int(1_000, 600_000).default(25_000),
+  /** Fault and delay injection for tests and benchmarks. Never set in production. */
+  testing: z.object({
+    /** Every sink write waits this long first (a slow sink, on purpose). */
+    sinkDelayMs: int(0, 600_000).default(0),
+  }),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of: ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<typeof configSchema> & {
+  /** Derived from memory.limitBytes by loadConfig (absent in configurations built by hand). */
+  memoryBudget?: MemoryBudget;
+};
 /** A partial, unvalidated configuration, as read from a file or assembled by tests. */
 export type ConfigInput = z.input<typeof configSchema>;

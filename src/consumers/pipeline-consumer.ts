@@ -14,7 +14,14 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import { PauseController, type PauseReason } from '../backpressure/pause-controller.ts';
+import {
+  LEVEL_NAMES,
+  MemoryLevel,
+  MemoryMonitor,
+  type MemorySample,
+} from '../backpressure/memory-monitor.ts';
+import { PauseController, PauseReason } from '../backpressure/pause-controller.ts';
+import { AdaptiveBatchSize } from '../batching/adaptive.ts';
 import { type BatchPayload, type BatchSummary, MicroBatcher } from '../batching/micro-batcher.ts';
 import type { Config } from '../config/schema.ts';
 import { DeadLetterCode, DecodeError } from '../contract/errors.ts';
@@ -46,6 +53,7 @@ interface RunningPipeline {
   // biome-ignore lint/suspicious/noExplicitAny: see above
   batcher: MicroBatcher<any, any>;
   tracker: OffsetTracker;
+  adaptive: AdaptiveBatchSize;
 }
 
 export interface PipelineConsumerOptions {
@@ -71,6 +79,9 @@ export class PipelineConsumer extends EventEmitter {
   private readonly commits: CommitQueue;
   private readonly log: Logger;
   private stopping: Promise<boolean> | undefined;
+  private readonly memory: MemoryMonitor | undefined;
+  private emptySince: number | undefined;
+  private lastShrink = 0;
 
   constructor(private readonly options: PipelineConsumerOptions) {
     super();
@@ -92,9 +103,19 @@ export class PipelineConsumer extends EventEmitter {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.pauses = new PauseController({
-      pause: (topic) => this.setPaused(topic, true),
-      resume: (topic) => this.setPaused(topic, false),
+      pause: (topic, partitions) => this.setPaused(topic, partitions, true),
+      resume: (topic, partitions) => this.setPaused(topic, partitions, false),
     });
+    if (config.memoryBudget) {
+      this.memory = new MemoryMonitor({
+        budget: config.memoryBudget,
+        intervalMs: config.memory.sampleIntervalMs,
+        logger: this.log,
+        pipelineBytes: () => this.bytesHeld,
+      });
+      this.memory.on('level', (level: MemoryLevel) => this.onMemoryLevel(level));
+      this.memory.on('sample', (sample: MemorySample) => this.onMemorySample(sample));
+    }
     this.commits = new CommitQueue(this.consumer, this.log, (c) => this.emit('commit', c));
     const deadLetters =
       options.deadLetters ??
@@ -103,7 +124,19 @@ export class PipelineConsumer extends EventEmitter {
       this.pipelines.set(spec.topic, this.createPipeline(spec, deadLetters));
   }
 
+  /** Bytes all pipelines hold: fetched, batched and being written. */
+  get bytesHeld(): number {
+    let total = 0;
+    for (const p of this.pipelines.values()) total += p.batcher.bytesHeld;
+    return total;
+  }
+
+  get memoryMonitor(): MemoryMonitor | undefined {
+    return this.memory;
+  }
+
   async start(): Promise<void> {
+    this.memory?.start();
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.start();
     if (!this.options.deadLetters) await this.producer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) =>
@@ -130,7 +163,12 @@ export class PipelineConsumer extends EventEmitter {
 
   private async shutdown(): Promise<boolean> {
     const graceMs = this.options.config.shutdownGraceMs;
-    for (const topic of this.pipelines.keys()) this.setPaused(topic, true);
+    this.memory?.stop();
+    try {
+      this.consumer.pause([...this.pipelines.keys()].map((topic) => ({ topic })));
+    } catch (error) {
+      this.log.warn({ err: error }, 'pause before stop failed');
+    }
     const drained = this.drainAll().then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<boolean>((resolve) => {
@@ -213,6 +251,7 @@ export class PipelineConsumer extends EventEmitter {
       p.tracker.resetAll();
     }
     this.commits.clear();
+    for (const topic of this.pipelines.keys()) this.pauses.setAssignment(topic, assignment[topic] ?? []);
     this.log.info({ assignment }, 'joined consumer group');
     this.emit('joined', assignment);
   }
@@ -223,9 +262,14 @@ export class PipelineConsumer extends EventEmitter {
   ): RunningPipeline {
     const tracker = new OffsetTracker();
     const { batch, sink } = this.options.config;
+    const adaptive = new AdaptiveBatchSize({ ceilingRows: batch.maxRows, ceilingBytes: batch.maxBytes });
+    if (!batch.adaptive) {
+      adaptive.maxRows = batch.maxRows;
+      adaptive.maxBytes = batch.maxBytes;
+    }
     const batcher = new MicroBatcher<P, D>({
       topic: spec.topic,
-      limits: batch,
+      limits: { ...batch, maxRows: adaptive.maxRows, maxBytes: adaptive.maxBytes },
       newPayload: spec.newPayload,
       sinks: spec.sinks,
       deadLetters,
@@ -235,7 +279,12 @@ export class PipelineConsumer extends EventEmitter {
         onPause: (reason: PauseReason, paused: boolean) =>
           paused ? this.pauses.add(spec.topic, reason) : this.pauses.remove(spec.topic, reason),
         onCommittable: (partition, offset) => this.commits.commit(spec.topic, partition, offset),
-        onBatchDone: (summary: BatchSummary) => this.onBatchDone(summary),
+        onBatchDone: (summary: BatchSummary) => {
+          const pressure = (this.memory?.level ?? MemoryLevel.NORMAL) !== MemoryLevel.NORMAL;
+          if (batch.adaptive && adaptive.onBatch({ ...summary, pressure }) && !pressure)
+            batcher.setBatchSize(adaptive.maxRows, adaptive.maxBytes);
+          this.onBatchDone(summary);
+        },
         onSinkRetry: (name, error, attempt, delayMs) => {
           this.log.warn({ sink: name, attempt, delayMs, err: error }, 'sink write failed; retrying');
           this.emit('sink-retry', { sink: name, attempt, delayMs, error });
@@ -244,7 +293,7 @@ export class PipelineConsumer extends EventEmitter {
           this.log.error({ batch: id, err: error }, 'batch abandoned; it will be re-read'),
       },
     });
-    return { spec, batcher, tracker };
+    return { spec, batcher, tracker, adaptive };
   }
 
   private onBatchDone(summary: BatchSummary): void {
@@ -255,17 +304,91 @@ export class PipelineConsumer extends EventEmitter {
     this.emit('batch', summary);
   }
 
-  private setPaused(topic: string, paused: boolean): void {
+  private setPaused(topic: string, partitions: number[], paused: boolean): void {
+    if (!paused && this.stopping) return;
     try {
-      if (paused) this.consumer.pause([{ topic }]);
-      else if (!this.stopping) this.consumer.resume([{ topic }]);
+      if (paused) this.consumer.pause([{ topic, partitions }]);
+      else this.consumer.resume([{ topic, partitions }]);
     } catch (error) {
-      this.log.warn({ topic, err: error }, 'pause/resume failed');
+      this.log.warn({ topic, partitions, err: error }, 'pause/resume failed');
       return;
     }
-    const reasons = this.pauses.reasonsOf(topic);
-    this.log.info({ topic, reasons }, paused ? 'paused topic' : 'resumed topic');
-    this.emit(paused ? 'pause' : 'resume', { topic, reasons });
+    const reasons = partitions.map((p) => this.pauses.reasonsOf(topic, p));
+    this.log.info({ topic, partitions, reasons }, paused ? 'paused partitions' : 'resumed partitions');
+    this.emit(paused ? 'pause' : 'resume', { topic, partitions, reasons: [...new Set(reasons.flat())] });
+  }
+
+  /**
+   * WARNING pauses the partitions holding the most bytes (at least half of what is held);
+   * CRITICAL pauses every partition and flushes now; EMERGENCY also halves batch sizes (again
+   * every second while it lasts); NORMAL resumes everything paused for memory.
+   */
+  private onMemoryLevel(level: MemoryLevel): void {
+    this.emit('memory-level', { level: LEVEL_NAMES[level] });
+    this.pauses.clear(PauseReason.MEMORY);
+    if (level === MemoryLevel.NORMAL) {
+      for (const p of this.pipelines.values())
+        p.batcher.setBatchSize(p.adaptive.maxRows, p.adaptive.maxBytes);
+      return;
+    }
+    if (level === MemoryLevel.WARNING) {
+      for (const [topic, partitions] of this.heaviestPartitions())
+        this.pauses.add(topic, PauseReason.MEMORY, partitions);
+      return;
+    }
+    for (const [topic, p] of this.pipelines) {
+      this.pauses.add(topic, PauseReason.MEMORY);
+      p.batcher.flush();
+    }
+    if (level === MemoryLevel.EMERGENCY) this.shrinkBatches();
+  }
+
+  private onMemorySample(sample: MemorySample): void {
+    const level = this.memory?.level ?? MemoryLevel.NORMAL;
+    if (level === MemoryLevel.EMERGENCY && performance.now() - this.lastShrink > 1_000) this.shrinkBatches();
+    // Pausing can only free what the pipelines hold. If they hold nothing and memory stays high, it
+    // is held elsewhere (the allocator, caches): resume rather than stall forever.
+    if (level === MemoryLevel.NORMAL || sample.pipelineBytes > 0) {
+      this.emptySince = undefined;
+      return;
+    }
+    this.emptySince ??= performance.now();
+    if (performance.now() - this.emptySince > 5_000 && this.pauses.paused().length > 0) {
+      this.log.warn(
+        { usedMiB: Math.round(sample.usedBytes / 2 ** 20) },
+        'memory stays high with nothing buffered: resuming partitions paused for memory',
+      );
+      this.pauses.clear(PauseReason.MEMORY);
+      this.emptySince = undefined;
+    }
+  }
+
+  private shrinkBatches(): void {
+    this.lastShrink = performance.now();
+    for (const p of this.pipelines.values()) {
+      const { maxRows, maxBytes } = p.batcher.batchLimits;
+      p.batcher.setBatchSize(
+        Math.max(1, Math.floor(maxRows / 2)),
+        Math.max(p.adaptive.minBytes, Math.floor(maxBytes / 2)),
+      );
+    }
+  }
+
+  /** Per topic, the partitions holding the most bytes: together at least half of all held. */
+  private heaviestPartitions(): Map<string, number[]> {
+    const all: { topic: string; partition: number; bytes: number }[] = [];
+    for (const [topic, p] of this.pipelines)
+      for (const [partition, bytes] of p.batcher.bytesByPartition) all.push({ topic, partition, bytes });
+    all.sort((a, b) => b.bytes - a.bytes);
+    const total = all.reduce((n, x) => n + x.bytes, 0);
+    const out = new Map<string, number[]>();
+    let taken = 0;
+    for (const x of all) {
+      if (taken >= total / 2) break;
+      out.set(x.topic, [...(out.get(x.topic) ?? []), x.partition]);
+      taken += x.bytes;
+    }
+    return out;
   }
 }
 

@@ -1,15 +1,24 @@
 /** The pipelines the configuration selects. */
 import type { Config } from '../config/schema.ts';
 import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
+import { DelayedSink } from '../sinks/delayed-sink.ts';
+import { VectorDimension } from '../sinks/lancedb/embeddings-sink.ts';
+import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { embeddingPipeline } from './embeddings.ts';
+import { embeddingPipeline, embeddingSink } from './embeddings.ts';
 import { variantPipeline, variantSinks } from './variants.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types run side by side
 export function configuredPipelines(config: Config, logger: Logger): PipelineSpec<any, any>[] {
-  return config.pipelines.map((name) =>
-    name === 'variants'
-      ? variantPipeline(config, variantSinks(config, logger))
-      : embeddingPipeline(config, logger),
-  );
+  const delay = config.testing.sinkDelayMs;
+  const slow = <P>(sinks: readonly Sink<P>[]) =>
+    delay > 0 ? sinks.map((s) => new DelayedSink(s, delay)) : sinks;
+  return config.pipelines.map((name) => {
+    if (name === 'variants') return variantPipeline(config, slow(variantSinks(config, logger)));
+    const dimension = new VectorDimension(config.embeddings.dim);
+    return embeddingPipeline(config, logger, {
+      dimension,
+      sinks: slow([embeddingSink(config, logger, dimension)]),
+    });
+  });
 }

@@ -1,0 +1,145 @@
+/**
+ * One number configures memory: the limit, from VARSTREAM_MEMORY_LIMIT, else the container's
+ * cgroup limit (v2 `memory.max`, v1 `memory.limit_in_bytes`), else 1 GiB. Everything that holds
+ * bytes is derived from it: the level thresholds, Kafka fetch sizes, batch bytes and batches in
+ * flight, and Kuzu's buffer pool. Explicit settings of those fields win over the derived values.
+ */
+import { readFileSync } from 'node:fs';
+
+export const DEFAULT_MEMORY_LIMIT = 1024 ** 3;
+const MiB = 1024 ** 2;
+/**
+ * What the process needs besides the pipelines' data: Node 26 and V8, LanceDB's native side while
+ * it merges into a table (its caches and allocator arenas), Kuzu's native side. Measured: a
+ * consumer writing 1536-d embeddings to LanceDB settles at ~300-370 MiB RSS with small batches.
+ */
+export const RUNTIME_RESERVE = 320 * MiB;
+/** Any cgroup "limit" this large means unlimited. */
+const UNLIMITED = 2 ** 60;
+
+export type LimitSource =
+  | 'VARSTREAM_MEMORY_LIMIT'
+  | 'cgroup v2 memory.max'
+  | 'cgroup v1 memory.limit_in_bytes'
+  | 'default';
+
+export interface MemoryBudget {
+  limitBytes: number;
+  source: LimitSource;
+  /** WARNING at or above: pause the partitions holding the most buffered bytes. */
+  warningBytes: number;
+  /** CRITICAL at or above: pause every partition and flush now. */
+  criticalBytes: number;
+  /** EMERGENCY at or above: also shrink batches until NORMAL. */
+  emergencyBytes: number;
+  /** Back to NORMAL (everything resumes) only below this. */
+  resumeBytes: number;
+  /** What the pipelines may hold: fetched, batched and being written. */
+  dataBytes: number;
+  fetchMaxBytes: number;
+  fetchMaxBytesPerPartition: number;
+  batchMaxBytes: number;
+  maxInFlight: number;
+  kuzuBufferPoolBytes: number;
+}
+
+export function deriveBudget(limitBytes: number, source: LimitSource): MemoryBudget {
+  const kuzuBufferPoolBytes = clamp(align(limitBytes / 8), 32 * MiB, 256 * MiB);
+  const dataBytes = Math.max(32 * MiB, limitBytes - RUNTIME_RESERVE - kuzuBufferPoolBytes);
+  // A batch costs more than its message bytes: decoded variant JSON is 2-3x larger on the V8 heap,
+  // and LanceDB holds 2-3x a batch while encoding it (FIELD-NOTES). The filling batch, the ones in
+  // flight and one waiting, of two pipelines, must fit with that overhead.
+  const maxInFlight = dataBytes >= 256 * MiB ? 2 : 1;
+  const batchMaxBytes = clamp(align(dataBytes / ((maxInFlight + 2) * 8)), 1 * MiB, 16 * MiB);
+  const fetchMaxBytes = clamp(align(dataBytes / 12), 1 * MiB, 8 * MiB);
+  return {
+    limitBytes,
+    source,
+    warningBytes: Math.round(limitBytes * 0.7),
+    criticalBytes: Math.round(limitBytes * 0.85),
+    emergencyBytes: Math.round(limitBytes * 0.95),
+    resumeBytes: Math.round(limitBytes * 0.6),
+    dataBytes,
+    fetchMaxBytes,
+    fetchMaxBytesPerPartition: clamp(align(fetchMaxBytes / 4), 256 * 1024, 2 * MiB),
+    batchMaxBytes,
+    maxInFlight,
+    kuzuBufferPoolBytes,
+  };
+}
+
+/** The limit from the setting, else the cgroup, else the default. */
+export function resolveLimit(
+  configured: number | undefined,
+  readCgroup: () => { bytes: number; source: LimitSource } | undefined = readCgroupLimit,
+): { bytes: number; source: LimitSource } {
+  if (configured !== undefined) return { bytes: configured, source: 'VARSTREAM_MEMORY_LIMIT' };
+  return readCgroup() ?? { bytes: DEFAULT_MEMORY_LIMIT, source: 'default' };
+}
+
+export function readCgroupLimit(root = '/sys/fs/cgroup'): { bytes: number; source: LimitSource } | undefined {
+  const v2 = readNumber(`${root}/memory.max`);
+  if (v2 !== undefined && v2 < UNLIMITED) return { bytes: v2, source: 'cgroup v2 memory.max' };
+  const v1 = readNumber(`${root}/memory/memory.limit_in_bytes`);
+  if (v1 !== undefined && v1 < UNLIMITED) return { bytes: v1, source: 'cgroup v1 memory.limit_in_bytes' };
+  return undefined;
+}
+
+/**
+ * The cgroup's working set, as the kubelet computes it: usage (v2 `memory.current`, v1
+ * `memory.usage_in_bytes`) minus inactive file cache, which the kernel reclaims before an OOM kill.
+ */
+export function readCgroupWorkingSet(root = '/sys/fs/cgroup'): number | undefined {
+  const v2 = readNumber(`${root}/memory.current`);
+  if (v2 !== undefined) return v2 - statField(`${root}/memory.stat`, 'inactive_file');
+  const v1 = readNumber(`${root}/memory/memory.usage_in_bytes`);
+  if (v1 !== undefined) return v1 - statField(`${root}/memory/memory.stat`, 'total_inactive_file');
+  return undefined;
+}
+
+function statField(path: string, field: string): number {
+  try {
+    const match = new RegExp(`^${field} (\\d+)$`, 'm').exec(readFileSync(path, 'utf8'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function readNumber(path: string): number | undefined {
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    if (text === 'max') return Number.POSITIVE_INFINITY;
+    const n = Number(text);
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function clamp(x: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, x));
+}
+
+/** Rounds down to a whole 64 KiB. */
+function align(x: number): number {
+  return Math.floor(x / 65536) * 65536;
+}
+
+/** The budget in MiB, for the start-up log. */
+export function describeBudget(b: MemoryBudget): Record<string, string | number> {
+  const mib = (x: number) => `${Math.round((x / MiB) * 10) / 10}Mi`;
+  return {
+    limit: `${mib(b.limitBytes)} (${b.source})`,
+    warning: mib(b.warningBytes),
+    critical: mib(b.criticalBytes),
+    emergency: mib(b.emergencyBytes),
+    resume: mib(b.resumeBytes),
+    pipelineData: mib(b.dataBytes),
+    fetchMaxBytes: mib(b.fetchMaxBytes),
+    fetchMaxBytesPerPartition: mib(b.fetchMaxBytesPerPartition),
+    batchMaxBytes: mib(b.batchMaxBytes),
+    maxInFlight: b.maxInFlight,
+    kuzuBufferPool: mib(b.kuzuBufferPoolBytes),
+  };
+}
