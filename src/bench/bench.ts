@@ -15,7 +15,7 @@ import { createKafka } from '../consumers/kafka-client.ts';
 import { caughtUp, ensureTopics } from '../consumers/topics.ts';
 import { produceEmbeddings } from '../producer/produce-embeddings.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import { MeasuredConsumer } from './child-process.ts';
+import { isolatedEnv, MeasuredConsumer } from './child-process.ts';
 
 export const SCENARIOS = ['embeddings-json', 'embeddings-f32', 'embeddings-arrow'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -45,16 +45,10 @@ async function runScenario(
   runDir: string,
 ): Promise<ScenarioResult> {
   const id = `bench-${name}-${Date.now().toString(36)}`;
-  const env: Record<string, string> = {
-    VARSTREAM_GROUP_ID: id,
-    VARSTREAM_TOPIC_VARIANTS: `${id}-variants`,
-    VARSTREAM_TOPIC_EMBEDDINGS: `${id}-embeddings`,
-    VARSTREAM_TOPIC_DEAD_LETTER: `${id}-dlq`,
+  const env = isolatedEnv(id, join(runDir, id), {
     VARSTREAM_PIPELINES: 'embeddings',
-    VARSTREAM_LANCEDB_URI: join(runDir, id, 'lancedb'),
-    VARSTREAM_KUZU_PATH: join(runDir, id, 'kuzu', 'graph.kuzu'),
     VARSTREAM_EMBEDDING_DIM: String(dim),
-  };
+  });
   const config = loadConfig({ env: { ...process.env, ...env } });
   const kafka = createKafka(config, createLogger('warn'));
   await ensureTopics(kafka, config);
@@ -64,7 +58,7 @@ async function runScenario(
     `${name}: backlog of ${produced.messages} messages (${(produced.bytes / MB).toFixed(0)} MB) ready\n`,
   );
 
-  const consumer = new MeasuredConsumer({ ...env, KAFKA_BROKERS: config.kafka.brokers.join(',') });
+  const consumer = new MeasuredConsumer(env);
   await waitCaughtUp(kafka, config, consumer, 1_800_000);
   const finished = performance.now();
   const usage = await consumer.stop();

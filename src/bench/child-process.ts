@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -84,4 +85,21 @@ export class MeasuredConsumer {
       // The process exited between the check and the read.
     }
   }
+}
+
+/**
+ * The environment of a consumer with its own group, topics and data directory (`id` names them
+ * all), plus `extra` settings.
+ */
+export function isolatedEnv(id: string, dir: string, extra: Record<string, string>): Record<string, string> {
+  return {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+    VARSTREAM_GROUP_ID: id,
+    VARSTREAM_TOPIC_VARIANTS: `${id}-variants`,
+    VARSTREAM_TOPIC_EMBEDDINGS: `${id}-embeddings`,
+    VARSTREAM_TOPIC_DEAD_LETTER: `${id}-dlq`,
+    VARSTREAM_LANCEDB_URI: join(dir, 'lancedb'),
+    VARSTREAM_KUZU_PATH: join(dir, 'kuzu', 'graph.kuzu'),
+    ...extra,
+  };
 }

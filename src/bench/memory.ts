@@ -14,7 +14,7 @@ import { caughtUp, ensureTopics } from '../consumers/topics.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import { MeasuredConsumer } from './child-process.ts';
+import { isolatedEnv, MeasuredConsumer } from './child-process.ts';
 
 const MiB = 1024 ** 2;
 
@@ -32,17 +32,7 @@ async function runBacklog(n: number, limit: string, samples: number, runDir: str
   const id = `memb-${n}-${Date.now().toString(36)}`;
   const dir = join(runDir, id);
   mkdirSync(dir, { recursive: true });
-  const env: Record<string, string> = {
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS as string,
-    VARSTREAM_GROUP_ID: id,
-    VARSTREAM_TOPIC_VARIANTS: `${id}-variants`,
-    VARSTREAM_TOPIC_EMBEDDINGS: `${id}-embeddings`,
-    VARSTREAM_TOPIC_DEAD_LETTER: `${id}-dlq`,
-    VARSTREAM_PIPELINES: 'variants',
-    VARSTREAM_LANCEDB_URI: join(dir, 'lancedb'),
-    VARSTREAM_KUZU_PATH: join(dir, 'kuzu', 'graph.kuzu'),
-    VARSTREAM_MEMORY_LIMIT: limit,
-  };
+  const env = isolatedEnv(id, dir, { VARSTREAM_PIPELINES: 'variants', VARSTREAM_MEMORY_LIMIT: limit });
   const config = loadConfig({ env });
   const kafka = createKafka(config, createLogger('warn'));
   await ensureTopics(kafka, config);

@@ -2,6 +2,7 @@
  * Realistic synthetic embeddings: unit-normalised vectors drawn around a fixed set of cluster
  * centres (as real embeddings of related texts are), not uniform noise. Seeded and deterministic.
  */
+import { mulberry32 } from './prng.ts';
 
 export interface EmbeddingGeneratorOptions {
   dim: number;
@@ -70,15 +71,4 @@ export function clusterOf(label: string, clusters: number): number {
   let h = 2166136261;
   for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 16777619);
   return (h >>> 0) % clusters;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

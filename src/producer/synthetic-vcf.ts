@@ -13,6 +13,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { mulberry32 } from './prng.ts';
 
 export interface SyntheticVcfOptions {
   /** Data records (default 20,000). */
@@ -84,18 +85,6 @@ const GENE_IDS: ReadonlyMap<string, string> = new Map(
 
 const BASES = ['A', 'C', 'G', 'T'];
 const GENE_FRACTION = 0.7;
-
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)] as T;

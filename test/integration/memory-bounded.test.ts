@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
-import { MeasuredConsumer } from '../../src/bench/child-process.ts';
+import { isolatedEnv, MeasuredConsumer } from '../../src/bench/child-process.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { caughtUp, ensureTopics } from '../../src/consumers/topics.ts';
 import { produceEmbeddings } from '../../src/producer/produce-embeddings.ts';
@@ -29,19 +29,13 @@ test('a backlog far above the memory budget, a slow sink: RSS stays under the li
   const limit = 768 * MiB;
   const name = uniqueName('mem');
   const dir = mkdtempSync(join(tmpdir(), 'varstream-mem-'));
-  const env = {
+  const env = isolatedEnv(name, dir, {
     KAFKA_BROKERS: ensureBroker(),
-    VARSTREAM_GROUP_ID: name,
-    VARSTREAM_TOPIC_VARIANTS: `${name}-variants`,
-    VARSTREAM_TOPIC_EMBEDDINGS: `${name}-embeddings`,
-    VARSTREAM_TOPIC_DEAD_LETTER: `${name}-dlq`,
     VARSTREAM_PIPELINES: 'embeddings',
-    VARSTREAM_LANCEDB_URI: join(dir, 'lancedb'),
-    VARSTREAM_KUZU_PATH: join(dir, 'kuzu', 'graph.kuzu'),
     VARSTREAM_EMBEDDING_DIM: String(dim),
     VARSTREAM_MEMORY_LIMIT: String(limit),
     VARSTREAM_TEST_SINK_DELAY_MS: '700',
-  };
+  });
   const config = loadConfig({ env });
   const kafka = testKafka();
   await ensureTopics(kafka, config);

@@ -11,15 +11,13 @@ import {
   Int32,
   Int64,
   makeData,
-  RecordBatch,
   Schema,
-  Struct,
-  Table,
+  type Table,
   TimestampMillisecond,
   Utf8,
-  vectorFromArray,
 } from 'apache-arrow';
 import type { EmbeddingBatch } from '../../batching/embedding-batch.ts';
+import { int32Column, int64Column, tableOf, timestampColumn, utf8Column } from './arrow-columns.ts';
 
 export function embeddingsSchema(dim: number): Schema {
   return new Schema([
@@ -45,38 +43,23 @@ export function vectorDimension(schema: Schema): number | undefined {
 
 export function embeddingsToArrow(batch: EmbeddingBatch, schema: Schema, ingestedAt: number): Table {
   const n = batch.length;
-  const dim = batch.dim;
-  const utf8 = (values: readonly (string | null)[]) => vectorFromArray(values, new Utf8()).data[0];
   const vectorType = schema.fields[1]?.type as FixedSizeList<Float32>;
-  const offsets = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) offsets[i] = BigInt(batch.offset[i] as number);
-  const children = [
-    utf8(batch.ids),
+  return tableOf(schema, n, [
+    utf8Column(batch.ids),
     makeData({
       type: vectorType,
       length: n,
       nullCount: 0,
-      child: makeData({ type: new Float32(), length: n * dim, data: batch.vectors }),
+      child: makeData({ type: new Float32(), length: n * batch.dim, data: batch.vectors }),
     }),
-    utf8(batch.model),
-    utf8(batch.sourceKind),
-    utf8(batch.sourceId),
-    utf8(batch.text),
-    utf8(batch.metadata),
-    utf8(batch.topic),
-    makeData({ type: new Int32(), length: n, data: Int32Array.from(batch.partition) }),
-    makeData({ type: new Int64(), length: n, data: offsets }),
-    makeData({
-      type: new TimestampMillisecond('UTC'),
-      length: n,
-      data: new BigInt64Array(n).fill(BigInt(ingestedAt)),
-    }),
-  ];
-  const struct = makeData({
-    type: new Struct(schema.fields),
-    length: n,
-    nullCount: 0,
-    children: children as never,
-  });
-  return new Table([new RecordBatch(schema, struct)]);
+    utf8Column(batch.model),
+    utf8Column(batch.sourceKind),
+    utf8Column(batch.sourceId),
+    utf8Column(batch.text),
+    utf8Column(batch.metadata),
+    utf8Column(batch.topic),
+    int32Column(batch.partition),
+    int64Column(batch.offset),
+    timestampColumn(n, ingestedAt),
+  ]);
 }

@@ -3,21 +3,20 @@
  * record batch (column by column; no row objects).
  */
 import {
+  type Data,
   Field,
   Float64,
   Int32,
   Int64,
   List,
-  makeData,
-  RecordBatch,
   Schema,
-  Struct,
-  Table,
+  type Table,
   TimestampMillisecond,
   Utf8,
   vectorFromArray,
 } from 'apache-arrow';
 import type { VariantColumns } from '../../batching/variant-batch.ts';
+import { int32Column, int64Column, tableOf, timestampColumn, utf8Column } from './arrow-columns.ts';
 
 const utf8List = () => new List(new Field('item', new Utf8(), true));
 
@@ -41,40 +40,22 @@ export const VARIANTS_SCHEMA = new Schema([
 ]);
 
 export function variantsToArrow(columns: VariantColumns, ingestedAt: number): Table {
-  const n = columns.length;
-  const vectors = [
-    vectorFromArray(columns.variantId, new Utf8()),
-    vectorFromArray(columns.chrom, new Utf8()),
-    int64(columns.pos),
-    vectorFromArray(columns.ref, new Utf8()),
-    vectorFromArray(columns.alt, new Utf8()),
-    vectorFromArray(columns.rsid, new Utf8()),
-    vectorFromArray(columns.qual, new Float64()),
-    vectorFromArray(columns.filter, utf8List()),
-    vectorFromArray(columns.genes, utf8List()),
-    vectorFromArray(columns.info, new Utf8()),
-    makeData({ type: new Int32(), length: n, data: Int32Array.from(columns.sampleCount) }),
-    vectorFromArray(columns.source, new Utf8()),
-    vectorFromArray(columns.topic, new Utf8()),
-    makeData({ type: new Int32(), length: n, data: Int32Array.from(columns.partition) }),
-    int64(columns.offset),
-    makeData({
-      type: new TimestampMillisecond('UTC'),
-      length: n,
-      data: new BigInt64Array(n).fill(BigInt(ingestedAt)),
-    }),
-  ].map((v) => ('data' in v ? v.data[0] : v));
-  const struct = makeData({
-    type: new Struct(VARIANTS_SCHEMA.fields),
-    length: n,
-    nullCount: 0,
-    children: vectors as never,
-  });
-  return new Table([new RecordBatch(VARIANTS_SCHEMA, struct)]);
-}
-
-function int64(values: readonly number[]) {
-  const data = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i] as number);
-  return makeData({ type: new Int64(), length: values.length, data });
+  return tableOf(VARIANTS_SCHEMA, columns.length, [
+    utf8Column(columns.variantId),
+    utf8Column(columns.chrom),
+    int64Column(columns.pos),
+    utf8Column(columns.ref),
+    utf8Column(columns.alt),
+    utf8Column(columns.rsid),
+    vectorFromArray(columns.qual, new Float64()).data[0] as Data,
+    vectorFromArray(columns.filter, utf8List()).data[0] as Data,
+    vectorFromArray(columns.genes, utf8List()).data[0] as Data,
+    utf8Column(columns.info),
+    int32Column(columns.sampleCount),
+    utf8Column(columns.source),
+    utf8Column(columns.topic),
+    int32Column(columns.partition),
+    int64Column(columns.offset),
+    timestampColumn(columns.length, ingestedAt),
+  ]);
 }
