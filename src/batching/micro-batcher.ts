@@ -36,6 +36,8 @@ export interface MicroBatcherEvents {
   onCommittable(partition: number, offset: number): void;
   onBatchDone?(summary: BatchSummary): void;
   onSinkRetry?(sink: string, error: unknown, attempt: number, delayMs: number): void;
+  /** A sink write has been running for `millis` (reported every `stallWarnMs` while it lasts). */
+  onSinkSlow?(sink: string, batchId: number, millis: number): void;
   /** A batch was abandoned (the pipeline stopped while a sink was failing): nothing was committed. */
   onBatchFailed?(id: number, error: unknown): void;
 }
@@ -68,6 +70,8 @@ export interface MicroBatcherOptions<P> {
   tracker: OffsetTracker;
   retry: BackoffOptions;
   events: MicroBatcherEvents;
+  /** Report a sink write still running after this long, and again every period (default 60 s). */
+  stallWarnMs?: number;
 }
 
 export class MicroBatcher<P extends BatchPayload<D>, D> {
@@ -217,8 +221,20 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
   }
 
   private async writeToSink(sink: Sink<P>, batch: SinkBatch<P>): Promise<number> {
-    const result = await this.retrying(sink.name, () => sink.writeBatch(batch));
-    return result.written;
+    // A native store call cannot be cancelled; a write that does not return must at least be seen.
+    const started = performance.now();
+    const every = this.options.stallWarnMs ?? 60_000;
+    const watchdog = setInterval(
+      () => this.options.events.onSinkSlow?.(sink.name, batch.id, performance.now() - started),
+      every,
+    );
+    watchdog.unref();
+    try {
+      const result = await this.retrying(sink.name, () => sink.writeBatch(batch));
+      return result.written;
+    } finally {
+      clearInterval(watchdog);
+    }
   }
 
   private async retrying<T>(name: string, operation: () => Promise<T>): Promise<T> {

@@ -68,7 +68,9 @@ export interface PipelineConsumerOptions {
 
 /**
  * Events: `batch` (BatchSummary), `commit` ({topic, partition, offset}), `pause` / `resume`
- * ({topic, reasons}), `sink-retry` ({sink, attempt, delayMs, error}), `joined` (assignment).
+ * ({topic, partitions, reasons}), `sink-retry` ({sink, attempt, delayMs, error}), `sink-slow`
+ * ({sink, batch, millis}: a write still running after a minute), `memory-level` ({level}),
+ * `joined` (assignment).
  */
 export class PipelineConsumer extends EventEmitter {
   readonly stats: ConsumerStats = { messages: 0, deadLetters: {}, written: {}, batches: 0 };
@@ -284,6 +286,13 @@ export class PipelineConsumer extends EventEmitter {
           if (batch.adaptive && adaptive.onBatch({ ...summary, pressure }) && !pressure)
             batcher.setBatchSize(adaptive.maxRows, adaptive.maxBytes);
           this.onBatchDone(summary);
+        },
+        onSinkSlow: (name, batchId, millis) => {
+          this.log.error(
+            { sink: name, batch: batchId, seconds: Math.round(millis / 1000) },
+            'sink write still running; its partitions stay uncommitted until it returns',
+          );
+          this.emit('sink-slow', { sink: name, batch: batchId, millis });
         },
         onSinkRetry: (name, error, attempt, delayMs) => {
           this.log.warn({ sink: name, attempt, delayMs, err: error }, 'sink write failed; retrying');

@@ -188,3 +188,34 @@ test('stop() abandons a batch stuck on a failing sink without committing it', as
   await batcher.drain();
   assert.deepEqual(commits, []);
 });
+
+test('a sink write that does not return is reported while it runs, and nothing is committed', async () => {
+  const sink = new RecordingSink('stuck');
+  let release: () => void = () => {};
+  sink.gate = new Promise((r) => {
+    release = r;
+  });
+  const slow: number[] = [];
+  const commits: number[] = [];
+  const batcher = new MicroBatcher<Offsets, number>({
+    topic: 't',
+    limits: { maxRows: 1, maxBytes: 1000, lingerMs: 60_000, maxInFlight: 1 },
+    newPayload: () => new Offsets(),
+    sinks: [sink],
+    deadLetters: { publish: async () => {} },
+    tracker: new OffsetTracker(),
+    retry: { initialMs: 1, maxMs: 5 },
+    stallWarnMs: 10,
+    events: {
+      onPause: () => {},
+      onCommittable: (_p, offset) => commits.push(offset),
+      onSinkSlow: (_name, _batch, millis) => slow.push(millis),
+    },
+  });
+  batcher.addDecoded(0, 0, 10, 0);
+  await waitFor(() => slow.length >= 2, { timeoutMs: 5_000, message: 'two slow-write reports' });
+  assert.deepEqual(commits, []);
+  release();
+  await batcher.drain();
+  assert.deepEqual(commits, [1]);
+});
