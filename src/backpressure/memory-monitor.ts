@@ -67,7 +67,6 @@ export interface MemoryMonitorOptions {
 export class MemoryMonitor extends EventEmitter {
   private current: MemoryLevel = MemoryLevel.NORMAL;
   private timer: NodeJS.Timeout | undefined;
-  private last: MemorySample | undefined;
   private readonly log: Logger;
   private readonly useCgroup: boolean;
 
@@ -79,10 +78,6 @@ export class MemoryMonitor extends EventEmitter {
 
   get level(): MemoryLevel {
     return this.current;
-  }
-
-  get lastSample(): MemorySample | undefined {
-    return this.last;
   }
 
   start(): void {
@@ -101,7 +96,6 @@ export class MemoryMonitor extends EventEmitter {
     const reading = this.options.read?.() ?? this.readProcess();
     const usedBytes = Math.max(reading.rssBytes, reading.cgroupWorkingSetBytes ?? 0);
     const sample: MemorySample = { ...reading, pipelineBytes: this.options.pipelineBytes(), usedBytes };
-    this.last = sample;
     const previous = this.current;
     this.current = nextLevel(previous, usedBytes, this.options.budget);
     this.emit('sample', sample);

@@ -10,9 +10,8 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { localBrokerAddress, localKafka } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
-import type { Config } from '../config/schema.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
-import { caughtUp, ensureTopics } from '../consumers/topics.ts';
+import { ensureTopics } from '../consumers/topics.ts';
 import { produceEmbeddings } from '../producer/produce-embeddings.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { isolatedEnv, MeasuredConsumer } from './child-process.ts';
@@ -59,7 +58,7 @@ async function runScenario(
   );
 
   const consumer = new MeasuredConsumer(env);
-  await waitCaughtUp(kafka, config, consumer, 1_800_000);
+  await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.embeddings, 1_800_000);
   const finished = performance.now();
   const usage = await consumer.stop();
   const seconds = (finished - (consumer.joinedAt ?? finished)) / 1000;
@@ -78,25 +77,6 @@ async function runScenario(
     p99LatencyMs: null,
     ratioToCeiling: null,
   };
-}
-
-async function waitCaughtUp(
-  kafka: ReturnType<typeof createKafka>,
-  config: Config,
-  consumer: MeasuredConsumer,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (consumer.child.exitCode !== null)
-      throw new Error(
-        `consumer exited with ${consumer.child.exitCode}:\n${consumer.lines.slice(-20).join('\n')}`,
-      );
-    const { done } = await caughtUp(kafka, config.kafka.groupId, config.topics.embeddings);
-    if (done && consumer.joinedAt !== undefined) return;
-    if (performance.now() > deadline) throw new Error(`not caught up after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function round(x: number, digits: number): number {

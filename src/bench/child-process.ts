@@ -6,7 +6,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
+import { caughtUp } from '../consumers/topics.ts';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const CLOCK_TICKS = 100;
@@ -55,6 +58,22 @@ export class MeasuredConsumer {
     this.timer = setInterval(() => this.sample(), sampleMs);
   }
 
+  /**
+   * Resolves once the child has joined its group and the group has committed the end of `topic`;
+   * rejects if the child exits first or after `timeoutMs`.
+   */
+  async waitCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (this.child.exitCode !== null)
+        throw new Error(`consumer exited with ${this.child.exitCode}:\n${this.lines.slice(-20).join('\n')}`);
+      if (this.joinedAt !== undefined && (await caughtUp(kafka, groupId, topic)).done) return;
+      if (performance.now() > deadline)
+        throw new Error(`${groupId} has not committed the end of ${topic} after ${timeoutMs} ms`);
+      await sleep(200);
+    }
+  }
+
   /** Samples /proc once more, stops the child with SIGTERM and waits for it to exit. */
   async stop(): Promise<ChildUsage & { exitCode: number | null }> {
     this.sample();
@@ -62,10 +81,6 @@ export class MeasuredConsumer {
     this.child.kill('SIGTERM');
     const exitCode = await this.exited;
     return { peakRssBytes: this.peakRss, hwmBytes: this.hwm, cpuSeconds: this.cpu, exitCode };
-  }
-
-  get usage(): ChildUsage {
-    return { peakRssBytes: this.peakRss, hwmBytes: this.hwm, cpuSeconds: this.cpu };
   }
 
   private sample(): void {

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { localBrokerAddress, localKafka } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
-import { caughtUp, ensureTopics } from '../consumers/topics.ts';
+import { ensureTopics } from '../consumers/topics.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { createLogger } from '../telemetry/logger.ts';
@@ -42,16 +42,7 @@ async function runBacklog(n: number, limit: string, samples: number, runDir: str
   rmSync(vcf);
   process.stderr.write(`backlog of ${produced.records.toLocaleString('en-US')} messages ready\n`);
   const consumer = new MeasuredConsumer(env);
-  for (;;) {
-    if (consumer.child.exitCode !== null)
-      throw new Error(`consumer exited: ${consumer.lines.slice(-10).join('\n')}`);
-    if (
-      consumer.joinedAt !== undefined &&
-      (await caughtUp(kafka, config.kafka.groupId, config.topics.variants)).done
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.variants, 6 * 3_600_000);
   const seconds = (performance.now() - (consumer.joinedAt as number)) / 1000;
   const usage = await consumer.stop();
   return {

@@ -133,10 +133,6 @@ export class PipelineConsumer extends EventEmitter {
     return total;
   }
 
-  get memoryMonitor(): MemoryMonitor | undefined {
-    return this.memory;
-  }
-
   async start(): Promise<void> {
     this.memory?.start();
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.start();

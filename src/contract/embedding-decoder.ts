@@ -153,9 +153,10 @@ function decodeArrow(value: Buffer | null, dim: number): DecodedEmbeddings {
     reader.open();
     if (reader.closed || !reader.schema) throw new Error('no schema message');
     const columns = checkSchema(reader.schema, dim);
+    let rows = 0;
     for (const batch of reader) {
-      const base = chunks.reduce((n, c) => n + c.count, 0);
-      chunks.push(readArrowBatch(batch.data, columns, dim, base));
+      chunks.push(readArrowBatch(batch.data, columns, dim, rows));
+      rows += batch.numRows;
     }
   } catch (error) {
     if (error instanceof DecodeError) throw error;

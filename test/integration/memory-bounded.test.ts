@@ -12,10 +12,9 @@ import { before, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
 import { isolatedEnv, MeasuredConsumer } from '../../src/bench/child-process.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { caughtUp, ensureTopics } from '../../src/consumers/topics.ts';
+import { ensureTopics } from '../../src/consumers/topics.ts';
 import { produceEmbeddings } from '../../src/producer/produce-embeddings.ts';
 import { ensureBroker, testKafka, uniqueName } from '../helpers/kafka.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 const MiB = 1024 ** 2;
 
@@ -56,14 +55,7 @@ test('a backlog far above the memory budget, a slow sink: RSS stays under the li
 
   const consumer = new MeasuredConsumer(env);
   try {
-    await waitFor(
-      async () => {
-        if (consumer.child.exitCode !== null)
-          throw new Error(`consumer exited: ${consumer.lines.slice(-10).join('\n')}`);
-        return (await caughtUp(kafka, config.kafka.groupId, config.topics.embeddings)).done;
-      },
-      { timeoutMs: 600_000, intervalMs: 250, message: 'the consumer to commit the whole backlog' },
-    );
+    await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.embeddings, 600_000);
   } finally {
     const usage = await consumer.stop();
     t.diagnostic(

@@ -9,7 +9,7 @@ import type { EmbeddingBatch } from '../../batching/embedding-batch.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
 import { embeddingsSchema, embeddingsToArrow, vectorDimension } from './embedding-arrow.ts';
-import { openLanceTable } from './open-table.ts';
+import { type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep, type UpkeepEvent, type UpkeepPolicy } from './table-upkeep.ts';
 
 export const DEFAULT_EMBEDDING_DIM = 1536;
@@ -43,7 +43,7 @@ export interface LanceEmbeddingsSinkOptions {
 
 export class LanceEmbeddingsSink implements Sink<EmbeddingBatch> {
   readonly name = 'lancedb';
-  private opened: Awaited<ReturnType<typeof openLanceTable>> | undefined;
+  private opened: OpenedTable | undefined;
   private schema: Schema | undefined;
   private upkeep: TableUpkeep | undefined;
 
@@ -108,11 +108,6 @@ export class LanceEmbeddingsSink implements Sink<EmbeddingBatch> {
     }
     await upkeep.afterWrite(rows);
     return { written: rows };
-  }
-
-  /** Waits for background upkeep (a vector index build). */
-  async idle(): Promise<void> {
-    await this.upkeep?.idle();
   }
 
   /** Does not wait for a background index build: an unfinished build is simply not committed. */

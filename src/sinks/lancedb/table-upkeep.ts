@@ -64,11 +64,6 @@ export class TableUpkeep {
     if (every > 0 && this.writes % every === 0 && !this.indexing) await this.optimize();
   }
 
-  /** Waits for a background index build (tests, shutdown). */
-  async idle(): Promise<void> {
-    await this.indexing;
-  }
-
   async optimize(): Promise<void> {
     const started = performance.now();
     try {
