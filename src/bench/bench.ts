@@ -1,80 +1,255 @@
 /**
- * `npm run bench`: pre-produces a backlog per scenario (not timed), then runs `varstream consume`
- * in a child process and times it from its group join to the commit of the last offset.
- * Writes JSON to --out and a markdown table to stdout.
+ * `npm run bench`: pre-produces a backlog per scenario (not timed), then drains it with the
+ * scenario's consumer in a child process, timed from its group join to the commit of the last
+ * offset (kcat, which has no group, from its start to its exit at the end of every partition).
+ * Writes JSON to --out, a markdown table to stdout and an SVG chart beside the JSON.
+ *
+ * The variant scenarios share one backlog of real VCF records (real-variants.ts), so `variants`,
+ * `ceiling-kcat` and `ceiling-kafkajs` drain the same topic; `old-way` gets its own, smaller one.
  */
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import type { Kafka } from 'kafkajs';
 import { localBrokerAddress, localKafka } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { produceEmbeddings } from '../producer/produce-embeddings.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import { isolatedEnv, MeasuredConsumer } from './child-process.ts';
+import { benchChart } from './chart.ts';
+import { type ChildUsage, isolatedEnv, MeasuredConsumer } from './child-process.ts';
+import { measureLatency } from './latency.ts';
+import { produceRealVariants, realVariantMessages } from './real-variants.ts';
 
-export const SCENARIOS = ['embeddings-json', 'embeddings-f32', 'embeddings-arrow'] as const;
+export const SCENARIOS = [
+  'ceiling-kcat',
+  'ceiling-kafkajs',
+  'variants',
+  'old-way',
+  'embeddings-json',
+  'embeddings-f32',
+  'embeddings-arrow',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export interface ScenarioResult {
   name: string;
   messages: number;
+  /** Rows landed: variant messages, or embeddings (an Arrow message carries many). */
   rows: number;
   seconds: number;
   msgsPerSec: number;
   rowsPerSec: number;
   mbPerSec: number;
+  /** Sampled from /proc every 100 ms. */
   peakRssMb: number;
+  /** The kernel's own peak (VmHWM). */
   osPeakRssMb: number;
   cpuSeconds: number;
   p50LatencyMs: number | null;
   p99LatencyMs: number | null;
+  /** msgsPerSec / ceiling-kafkajs msgsPerSec, for scenarios draining variant messages. */
   ratioToCeiling: number | null;
 }
 
+interface Options {
+  scenario: string;
+  messages: number;
+  embeddings: number;
+  oldWay: number;
+  dim: number;
+  rate?: number;
+  rateSeconds: number;
+  out: string;
+}
+
+interface Backlog {
+  topic: string;
+  messages: number;
+  bytes: number;
+}
+
 const MB = 1024 * 1024;
+const DRAIN_TIMEOUT_MS = 3 * 3_600_000;
+const DRAIN_KAFKAJS = fileURLToPath(new URL('./drain-kafkajs.ts', import.meta.url));
 
-async function runScenario(
+class Bench {
+  private variantBacklog: Backlog | undefined;
+  /** One cycle for the whole run: the backlog takes its first messages, a rate run the next. */
+  private readonly variantSource = realVariantMessages()[Symbol.asyncIterator]();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly runDir: string,
+    private readonly opts: Options,
+  ) {}
+
+  async run(name: Scenario): Promise<ScenarioResult> {
+    const id = `bench-${name}-${Date.now().toString(36)}`;
+    const dir = join(this.runDir, id);
+    switch (name) {
+      case 'ceiling-kcat':
+        return this.kcat(name, await this.variants());
+      case 'ceiling-kafkajs': {
+        const backlog = await this.variants();
+        const env = isolatedEnv(id, dir, { VARSTREAM_TOPIC_VARIANTS: backlog.topic });
+        const child = new MeasuredConsumer(env, {
+          command: process.execPath,
+          args: ['--import', 'tsx', DRAIN_KAFKAJS],
+        });
+        return this.drain(name, child, env, backlog, backlog.messages);
+      }
+      case 'variants': {
+        const backlog = await this.variants();
+        const env = isolatedEnv(id, dir, {
+          VARSTREAM_PIPELINES: 'variants',
+          VARSTREAM_TOPIC_VARIANTS: backlog.topic,
+        });
+        return this.drain(name, new MeasuredConsumer(env), env, backlog, backlog.messages, this.opts.rate);
+      }
+      case 'old-way': {
+        // The replaced systems' write pattern: a write per message to each store, committed per message.
+        const env = isolatedEnv(id, dir, {
+          VARSTREAM_PIPELINES: 'variants',
+          VARSTREAM_BATCH_MAX_ROWS: '1',
+          VARSTREAM_BATCH_ADAPTIVE: 'false',
+          VARSTREAM_BATCH_MAX_IN_FLIGHT: '1',
+        });
+        const topic = loadConfig({ env }).topics.variants;
+        await ensureTopics(this.kafka, loadConfig({ env }));
+        const produced = await produceRealVariants(this.kafka, topic, this.opts.oldWay);
+        const backlog = { topic, ...produced };
+        this.ready(name, backlog);
+        return this.drain(name, new MeasuredConsumer(env), env, backlog, backlog.messages);
+      }
+      default: {
+        const encoding = name.slice('embeddings-'.length) as 'json' | 'f32' | 'arrow';
+        const env = isolatedEnv(id, dir, {
+          VARSTREAM_PIPELINES: 'embeddings',
+          VARSTREAM_EMBEDDING_DIM: String(this.opts.dim),
+        });
+        const config = loadConfig({ env });
+        await ensureTopics(this.kafka, config);
+        const produced = await produceEmbeddings(this.kafka, {
+          topic: config.topics.embeddings,
+          count: this.opts.embeddings,
+          dim: this.opts.dim,
+          encoding,
+        });
+        const backlog = {
+          topic: config.topics.embeddings,
+          messages: produced.messages,
+          bytes: produced.bytes,
+        };
+        this.ready(name, backlog);
+        return this.drain(name, new MeasuredConsumer(env), env, backlog, produced.embeddings);
+      }
+    }
+  }
+
+  /** The shared variants backlog, produced on first use. */
+  private async variants(): Promise<Backlog> {
+    if (this.variantBacklog) return this.variantBacklog;
+    const id = `bench-variants-${Date.now().toString(36)}`;
+    const config = loadConfig({ env: isolatedEnv(id, join(this.runDir, id), {}) });
+    await ensureTopics(this.kafka, config);
+    const topic = config.topics.variants;
+    const publisher = await produceRealVariants(this.kafka, topic, this.opts.messages, this.variantSource);
+    this.variantBacklog = { topic, ...publisher };
+    this.ready('variants', this.variantBacklog);
+    return this.variantBacklog;
+  }
+
+  private ready(name: string, b: Backlog): void {
+    process.stderr.write(
+      `${name}: backlog of ${b.messages.toLocaleString('en-US')} messages (${(b.bytes / MB).toFixed(0)} MB) ready\n`,
+    );
+  }
+
+  private async drain(
+    name: Scenario,
+    child: MeasuredConsumer,
+    env: Record<string, string>,
+    backlog: Backlog,
+    rows: number,
+    rate?: number,
+  ): Promise<ScenarioResult> {
+    const groupId = env.VARSTREAM_GROUP_ID as string;
+    await child.waitCaughtUp(this.kafka, groupId, backlog.topic, DRAIN_TIMEOUT_MS);
+    const seconds = (performance.now() - (child.joinedAt as number)) / 1000;
+    let latency: { p50Ms: number; p99Ms: number } | undefined;
+    if (rate) {
+      const r = await measureLatency(this.kafka, this.variantSource, {
+        topic: backlog.topic,
+        groupId,
+        rate,
+        seconds: this.opts.rateSeconds,
+      });
+      process.stderr.write(
+        `${name}: ${r.messages.toLocaleString('en-US')} messages at ${Math.round(r.achievedRate)}/s: produce→commit p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms\n`,
+      );
+      latency = r;
+    }
+    const usage = await child.stop();
+    if (usage.exitCode !== 0)
+      throw new Error(
+        `${name}: the consumer exited with ${usage.exitCode}:\n${child.lines.slice(-20).join('\n')}`,
+      );
+    return result(name, backlog, rows, seconds, usage, latency);
+  }
+
+  /** librdkafka's CLI: reads every partition from the start and exits at the end of each. */
+  private async kcat(name: Scenario, backlog: Backlog): Promise<ScenarioResult> {
+    const brokers = process.env.KAFKA_BROKERS as string;
+    if (spawnSync('kcat', ['-V']).error)
+      throw new Error('ceiling-kcat needs kcat (Debian: apt-get install kcat); .ci/run installs it');
+    const child = new MeasuredConsumer(
+      {},
+      {
+        command: 'kcat',
+        args: ['-C', '-b', brokers, '-t', backlog.topic, '-o', 'beginning', '-e', '-f', '%o\n'],
+        discardStdout: true,
+      },
+    );
+    const usage = await child.waitExit(DRAIN_TIMEOUT_MS);
+    const seconds = (performance.now() - child.spawnedAt) / 1000;
+    // "% Reached end of topic T [p] at offset N: exiting" per partition: N sums to the backlog.
+    const read = child.lines
+      .map((l) => /Reached end of topic .* at offset (\d+)/.exec(l)?.[1])
+      .reduce((sum, n) => sum + Number(n ?? 0), 0);
+    if (usage.exitCode !== 0 || read < backlog.messages)
+      throw new Error(
+        `kcat exited with ${usage.exitCode} after ${read} of ${backlog.messages} messages:\n${child.lines.slice(-10).join('\n')}`,
+      );
+    return result(name, backlog, backlog.messages, seconds, usage);
+  }
+}
+
+function result(
   name: Scenario,
-  count: number,
-  dim: number,
-  runDir: string,
-): Promise<ScenarioResult> {
-  const id = `bench-${name}-${Date.now().toString(36)}`;
-  const env = isolatedEnv(id, join(runDir, id), {
-    VARSTREAM_PIPELINES: 'embeddings',
-    VARSTREAM_EMBEDDING_DIM: String(dim),
-  });
-  const config = loadConfig({ env: { ...process.env, ...env } });
-  const kafka = createKafka(config, createLogger('warn'));
-  await ensureTopics(kafka, config);
-  const encoding = name.slice('embeddings-'.length) as 'json' | 'f32' | 'arrow';
-  const produced = await produceEmbeddings(kafka, { topic: config.topics.embeddings, count, dim, encoding });
-  process.stderr.write(
-    `${name}: backlog of ${produced.messages} messages (${(produced.bytes / MB).toFixed(0)} MB) ready\n`,
-  );
-
-  const consumer = new MeasuredConsumer(env);
-  await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.embeddings, 1_800_000);
-  const finished = performance.now();
-  const usage = await consumer.stop();
-  const seconds = (finished - (consumer.joinedAt ?? finished)) / 1000;
+  backlog: Backlog,
+  rows: number,
+  seconds: number,
+  usage: ChildUsage,
+  latency?: { p50Ms: number; p99Ms: number },
+): ScenarioResult {
   return {
     name,
-    messages: produced.messages,
-    rows: produced.embeddings,
+    messages: backlog.messages,
+    rows,
     seconds: round(seconds, 2),
-    msgsPerSec: Math.round(produced.messages / seconds),
-    rowsPerSec: Math.round(produced.embeddings / seconds),
-    mbPerSec: round(produced.bytes / MB / seconds, 1),
+    msgsPerSec: Math.round(backlog.messages / seconds),
+    rowsPerSec: Math.round(rows / seconds),
+    mbPerSec: round(backlog.bytes / MB / seconds, 1),
     peakRssMb: round(usage.peakRssBytes / MB, 1),
     osPeakRssMb: round(usage.hwmBytes / MB, 1),
     cpuSeconds: round(usage.cpuSeconds, 1),
-    p50LatencyMs: null,
-    p99LatencyMs: null,
+    p50LatencyMs: latency?.p50Ms ?? null,
+    p99LatencyMs: latency?.p99Ms ?? null,
     ratioToCeiling: null,
   };
 }
@@ -86,33 +261,65 @@ function round(x: number, digits: number): number {
 
 function table(results: ScenarioResult[]): string {
   const head =
-    '| scenario | messages | rows | seconds | msgs/s | rows/s | MB/s | peak RSS MB (sampled / OS) | CPU s |';
+    '| scenario | messages | rows | seconds | msgs/s | rows/s | MB/s | peak RSS MB (sampled / OS) | CPU s | p50 / p99 ms | × ceiling-kafkajs |';
   const rows = results.map(
     (r) =>
-      `| ${r.name} | ${r.messages.toLocaleString('en-US')} | ${r.rows.toLocaleString('en-US')} | ${r.seconds} | ${r.msgsPerSec.toLocaleString('en-US')} | ${r.rowsPerSec.toLocaleString('en-US')} | ${r.mbPerSec} | ${r.peakRssMb} / ${r.osPeakRssMb} | ${r.cpuSeconds} |`,
+      `| ${r.name} | ${r.messages.toLocaleString('en-US')} | ${r.rows.toLocaleString('en-US')} | ${r.seconds} | ${r.msgsPerSec.toLocaleString('en-US')} | ${r.rowsPerSec.toLocaleString('en-US')} | ${r.mbPerSec} | ${r.peakRssMb} / ${r.osPeakRssMb} | ${r.cpuSeconds} | ${r.p50LatencyMs ?? '–'} / ${r.p99LatencyMs ?? '–'} | ${r.ratioToCeiling ?? '–'} |`,
   );
-  return [head, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |', ...rows].join('\n');
+  return [
+    head,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
 }
+
+const VARIANT_DRAINS: readonly string[] = ['variants', 'old-way', 'ceiling-kcat'];
 
 const program = new Command('bench')
   .option('--scenario <names>', `comma-separated: ${SCENARIOS.join(', ')}`, SCENARIOS.join(','))
-  .option('--messages <n>', 'embeddings per scenario', (v) => Number(v), 20_000)
+  .option('--messages <n>', 'variant messages in the shared backlog', (v) => Number(v), 200_000)
+  .option('--embeddings <n>', 'embeddings per embeddings scenario', (v) => Number(v), 20_000)
+  .option('--old-way <n>', 'variant messages for old-way (per-message writes)', (v) => Number(v), 2_000)
   .option('--dim <d>', 'vector dimension', (v) => Number(v), 1536)
-  .option('--out <file>', 'JSON result', 'bench-result.json')
-  .action(async (opts: { scenario: string; messages: number; dim: number; out: string }) => {
+  .option(
+    '--rate <r>',
+    'after the variants backlog: produce R msgs/s and measure produce→commit latency',
+    (v) => Number(v),
+  )
+  .option('--rate-seconds <s>', 'length of the steady-rate run', (v) => Number(v), 30)
+  .option('--out <file>', 'JSON result (the chart is written beside it, .svg)', 'bench-result.json')
+  .action(async (opts: Options) => {
     const names = opts.scenario.split(',').map((s) => s.trim());
     for (const n of names)
       if (!(SCENARIOS as readonly string[]).includes(n))
         throw new Error(`unknown scenario "${n}": expected ${SCENARIOS.join(', ')}`);
+    for (const [flag, v] of Object.entries({
+      messages: opts.messages,
+      embeddings: opts.embeddings,
+      'old-way': opts.oldWay,
+    }))
+      if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a positive integer, got ${v}`);
+    if (opts.rate !== undefined && !(opts.rate > 0)) throw new Error(`--rate must be > 0, got ${opts.rate}`);
     if (!process.env.KAFKA_BROKERS) {
       localKafka('up');
       process.env.KAFKA_BROKERS = localBrokerAddress();
     }
     const runDir = resolve('.cache/bench', new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(runDir, { recursive: true });
+    const kafka = createKafka(loadConfig(), createLogger('warn'));
+    const bench = new Bench(kafka, runDir, opts);
     const results: ScenarioResult[] = [];
-    for (const name of names)
-      results.push(await runScenario(name as Scenario, opts.messages, opts.dim, runDir));
+    for (const name of names) {
+      const r = await bench.run(name as Scenario);
+      process.stderr.write(
+        `${name}: ${r.msgsPerSec.toLocaleString('en-US')} msgs/s, peak RSS ${r.osPeakRssMb} MB\n`,
+      );
+      results.push(r);
+    }
+    const ceiling = results.find((r) => r.name === 'ceiling-kafkajs');
+    if (ceiling)
+      for (const r of results)
+        if (VARIANT_DRAINS.includes(r.name)) r.ratioToCeiling = round(r.msgsPerSec / ceiling.msgsPerSec, 3);
     const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
     const machine = {
       cpus: cpus().length,
@@ -124,8 +331,14 @@ const program = new Command('bench')
       opts.out,
       `${JSON.stringify({ commit, machine, dim: opts.dim, scenarios: results }, null, 2)}\n`,
     );
+    const chart = opts.out.replace(/(\.json)?$/, '.svg');
+    writeFileSync(
+      chart,
+      benchChart(results, `varstream bench ${commit.slice(0, 7)} (${machine.cpus} cores)`),
+    );
     console.log(table(results));
-    console.log(`\nwritten: ${opts.out}`);
+    console.log(`\nwritten: ${opts.out}, ${chart}`);
+    process.exit(0);
   });
 
 program.parseAsync().catch((error: unknown) => {

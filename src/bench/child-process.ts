@@ -24,6 +24,7 @@ export interface ChildUsage {
 export class MeasuredConsumer {
   readonly child: ChildProcess;
   joinedAt: number | undefined;
+  readonly spawnedAt: number;
   private peakRss = 0;
   private hwm = 0;
   private cpu = 0;
@@ -34,14 +35,25 @@ export class MeasuredConsumer {
   /** Log messages of the child counted by their `msg` (e.g. "paused partitions"). */
   readonly messages = new Map<string, number>();
 
-  constructor(env: Record<string, string>, sampleMs = 100) {
+  /**
+   * Starts `command` (default: `varstream consume` under this Node). A command that does not log
+   * "joined consumer group" counts as joined when it is spawned.
+   */
+  constructor(
+    env: Record<string, string>,
+    options: { command?: string; args?: readonly string[]; sampleMs?: number; discardStdout?: boolean } = {},
+  ) {
     const inherited = { ...process.env };
     // Inside `node --test`, a child inheriting this would report to the runner instead of stdout.
     delete inherited.NODE_TEST_CONTEXT;
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'consume'], {
+    const command = options.command ?? process.execPath;
+    const args = options.command ? (options.args ?? []) : ['--import', 'tsx', MAIN, 'consume'];
+    this.child = spawn(command, [...args], {
       env: { ...inherited, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     });
+    this.spawnedAt = performance.now();
+    if (options.command && options.command !== process.execPath) this.joinedAt = this.spawnedAt;
     // 'close', not 'exit': the child's stdout is read to its end first.
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
     const onLine = (line: string) => {
@@ -51,11 +63,11 @@ export class MeasuredConsumer {
       if (msg) this.messages.set(msg, (this.messages.get(msg) ?? 0) + 1);
       if (line.includes('"level":50') || line.includes('"level":60')) this.lines.push(line);
     };
-    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', onLine);
+    if (this.child.stdout) createInterface({ input: this.child.stdout }).on('line', onLine);
     createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on('line', (l) =>
       this.lines.push(l),
     );
-    this.timer = setInterval(() => this.sample(), sampleMs);
+    this.timer = setInterval(() => this.sample(), options.sampleMs ?? 100);
   }
 
   /**
@@ -72,6 +84,18 @@ export class MeasuredConsumer {
         throw new Error(`${groupId} has not committed the end of ${topic} after ${timeoutMs} ms`);
       await sleep(200);
     }
+  }
+
+  /** Resolves with the child's exit code and usage once it exits by itself; rejects after `timeoutMs`. */
+  async waitExit(timeoutMs: number): Promise<ChildUsage & { exitCode: number | null }> {
+    const timer = sleep(timeoutMs, 'timeout' as const, { ref: false });
+    const outcome = await Promise.race([this.exited, timer]);
+    if (outcome === 'timeout') {
+      this.child.kill('SIGKILL');
+      throw new Error(`${this.child.spawnfile} did not exit within ${timeoutMs} ms`);
+    }
+    clearInterval(this.timer);
+    return { peakRssBytes: this.peakRss, hwmBytes: this.hwm, cpuSeconds: this.cpu, exitCode: outcome };
   }
 
   /** Samples /proc once more, stops the child with SIGTERM and waits for it to exit. */

@@ -28,16 +28,24 @@ interface BacklogResult {
   pauses: number;
 }
 
-async function runBacklog(n: number, limit: string, samples: number, runDir: string): Promise<BacklogResult> {
+async function runBacklog(
+  n: number,
+  opts: { limit: string; samples: number; sinks: string },
+  runDir: string,
+): Promise<BacklogResult> {
   const id = `memb-${n}-${Date.now().toString(36)}`;
   const dir = join(runDir, id);
   mkdirSync(dir, { recursive: true });
-  const env = isolatedEnv(id, dir, { VARSTREAM_PIPELINES: 'variants', VARSTREAM_MEMORY_LIMIT: limit });
+  const env = isolatedEnv(id, dir, {
+    VARSTREAM_PIPELINES: 'variants',
+    VARSTREAM_VARIANT_SINKS: opts.sinks,
+    VARSTREAM_MEMORY_LIMIT: opts.limit,
+  });
   const config = loadConfig({ env });
   const kafka = createKafka(config, createLogger('warn'));
   await ensureTopics(kafka, config);
   const vcf = join(dir, 'backlog.vcf');
-  await writeSyntheticVcf(vcf, { records: n, samples, seed: 1 });
+  await writeSyntheticVcf(vcf, { records: n, samples: opts.samples, seed: 1 });
   const produced = await produceVcf(kafka, vcf, { topic: config.topics.variants });
   rmSync(vcf);
   process.stderr.write(`backlog of ${produced.records.toLocaleString('en-US')} messages ready\n`);
@@ -60,16 +68,16 @@ new Command('bench:memory')
   .option('--backlogs <list>', 'comma-separated backlog sizes (messages)', '100000,1000000,5000000')
   .option('--limit <bytes>', 'VARSTREAM_MEMORY_LIMIT of the consumer', '1Gi')
   .option('--samples <n>', 'samples per synthetic VCF record', (v) => Number(v), 20)
+  .option('--sinks <list>', 'VARSTREAM_VARIANT_SINKS of the consumer', 'lancedb,kuzu')
   .option('--out <file>', 'JSON result', 'bench-memory.json')
-  .action(async (opts: { backlogs: string; limit: string; samples: number; out: string }) => {
+  .action(async (opts: { backlogs: string; limit: string; samples: number; sinks: string; out: string }) => {
     if (!process.env.KAFKA_BROKERS) {
       localKafka('up');
       process.env.KAFKA_BROKERS = localBrokerAddress();
     }
     const runDir = resolve('.cache/bench', `memory-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     const results: BacklogResult[] = [];
-    for (const n of opts.backlogs.split(',').map(Number))
-      results.push(await runBacklog(n, opts.limit, opts.samples, runDir));
+    for (const n of opts.backlogs.split(',').map(Number)) results.push(await runBacklog(n, opts, runDir));
     const peaks = results.map((r) => r.osPeakRssMb);
     const growth = Math.max(...peaks) / Math.min(...peaks) - 1;
     const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
@@ -77,6 +85,7 @@ new Command('bench:memory')
       commit,
       limit: opts.limit,
       samples: opts.samples,
+      sinks: opts.sinks,
       results,
       peakGrowth: Math.round(growth * 1000) / 1000,
     };
@@ -88,7 +97,7 @@ new Command('bench:memory')
         `| ${r.backlog.toLocaleString('en-US')} | ${r.seconds} | ${r.msgsPerSec.toLocaleString('en-US')} | ${r.peakRssMb} / ${r.osPeakRssMb} | ${r.cpuSeconds} | ${r.pauses} |`,
       );
     console.log(
-      `\npeak RSS growth from the smallest to the largest backlog: ${(growth * 100).toFixed(1)}% (limit ${opts.limit})`,
+      `\npeak RSS growth from the smallest to the largest backlog: ${(growth * 100).toFixed(1)}% (limit ${opts.limit}, sinks ${opts.sinks})`,
     );
     console.log(`written: ${opts.out}`);
   })

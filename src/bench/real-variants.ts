@@ -1,0 +1,105 @@
+/**
+ * Variant messages from the real VCFs in `../shared/data/vcf/` (SOURCES.md there), replayed in a
+ * cycle: pass `c` adds `c * POS_SHIFT` to every position, so each message of the cycle is a new
+ * site with a new variant id while its content (alleles, INFO, samples) stays the real record's.
+ */
+import { createReadStream, readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { Kafka } from 'kafkajs';
+import { type OutgoingMessage, TopicPublisher } from '../consumers/publisher.ts';
+import { VARIANT_CONTENT_TYPE } from '../contract/variant-message.ts';
+import { messageKey, toVariantMessage } from '../producer/vcf-message.ts';
+import { openVcf } from '../producer/vcf-reader.ts';
+
+export const REAL_VCF_DIR = resolve(process.env.VARSTREAM_VCF_DIR ?? '../shared/data/vcf');
+/** Larger than any chromosome, so shifted positions of different passes never meet. */
+const POS_SHIFT = 1_000_000_000;
+
+export function realVcfFiles(dir = REAL_VCF_DIR): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    throw new Error(`no VCF directory at ${dir}: set VARSTREAM_VCF_DIR to the directory of real VCFs`);
+  }
+  const files = names.filter((n) => /\.vcf(\.gz)?$/.test(n)).sort();
+  if (files.length === 0) throw new Error(`no .vcf or .vcf.gz files in ${dir}`);
+  return files.map((n) => join(dir, n));
+}
+
+/**
+ * An endless cycle of messages over `files`. Within a pass the files are interleaved in proportion
+ * to their record counts, so any prefix of the cycle has the mix of the whole set (a 2,504-sample
+ * file does not come first and dominate a small backlog).
+ */
+export async function* realVariantMessages(files = realVcfFiles()): AsyncGenerator<OutgoingMessage> {
+  const headers = { 'content-type': VARIANT_CONTENT_TYPE };
+  const counts = await Promise.all(files.map(countRecords));
+  for (let pass = 0; ; pass++) {
+    const sources = await Promise.all(
+      files.map(async (path, i) => {
+        const reader = await openVcf(path);
+        return {
+          name: basename(path),
+          reader,
+          records: reader[Symbol.asyncIterator](),
+          count: counts[i] ?? 0,
+          read: 0,
+        };
+      }),
+    );
+    try {
+      for (;;) {
+        let next: (typeof sources)[number] | undefined;
+        for (const s of sources)
+          if (s.read < s.count && (!next || s.read / s.count < next.read / next.count)) next = s;
+        if (!next) break;
+        const record = await next.records.next();
+        if (record.done) {
+          next.count = next.read; // fewer records than lines counted: this file is done
+          continue;
+        }
+        next.read++;
+        const message = toVariantMessage(record.value, next.reader.header, next.name);
+        if (message.pos > 0) message.pos += pass * POS_SHIFT;
+        yield { key: messageKey(message), value: JSON.stringify(message), headers };
+      }
+    } finally {
+      for (const s of sources) s.reader.close();
+    }
+  }
+}
+
+/** Data lines (not starting with `#`) of a plain or gzip/bgzip VCF. */
+async function countRecords(path: string): Promise<number> {
+  const raw = createReadStream(path);
+  const text = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  let records = 0;
+  for await (const line of createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY }))
+    if (line.length > 0 && line.charCodeAt(0) !== 35) records++;
+  return records;
+}
+
+/** Publishes the next `count` messages of `source` (by default a new cycle) to `topic`. */
+export async function produceRealVariants(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  source: AsyncIterator<OutgoingMessage> = realVariantMessages(),
+): Promise<{ messages: number; bytes: number }> {
+  const publisher = new TopicPublisher(kafka, topic);
+  await publisher.connect();
+  try {
+    for (let n = 0; n < count; n++) {
+      const next = await source.next();
+      if (next.done) break;
+      await publisher.publish(next.value);
+    }
+    await publisher.flush();
+  } finally {
+    await publisher.close();
+  }
+  return { messages: publisher.published, bytes: publisher.bytes };
+}
