@@ -2,7 +2,7 @@
  * One number configures memory: the limit, from VARSTREAM_MEMORY_LIMIT, else the container's
  * cgroup limit (v2 `memory.max`, v1 `memory.limit_in_bytes`), else 1 GiB. Everything that holds
  * bytes is derived from it: the level thresholds, Kafka fetch sizes, batch bytes and batches in
- * flight, and Kuzu's buffer pool. Explicit settings of those fields win over the derived values.
+ * flight, Kuzu's buffer pool and LanceDB's caches. Explicit settings of those fields win over the derived values.
  */
 import { readFileSync } from 'node:fs';
 
@@ -41,6 +41,9 @@ export interface MemoryBudget {
   batchMaxBytes: number;
   maxInFlight: number;
   kuzuBufferPoolBytes: number;
+  /** LanceDB's caches, part of RUNTIME_RESERVE (unbounded by default: 6 GB index, 1 GB metadata). */
+  lancedbIndexCacheBytes: number;
+  lancedbMetadataCacheBytes: number;
 }
 
 export function deriveBudget(limitBytes: number, source: LimitSource): MemoryBudget {
@@ -65,6 +68,8 @@ export function deriveBudget(limitBytes: number, source: LimitSource): MemoryBud
     batchMaxBytes,
     maxInFlight,
     kuzuBufferPoolBytes,
+    lancedbIndexCacheBytes: clamp(align(limitBytes / 16), 32 * MiB, 256 * MiB),
+    lancedbMetadataCacheBytes: clamp(align(limitBytes / 32), 16 * MiB, 128 * MiB),
   };
 }
 
@@ -141,5 +146,7 @@ export function describeBudget(b: MemoryBudget): Record<string, string | number>
     batchMaxBytes: mib(b.batchMaxBytes),
     maxInFlight: b.maxInFlight,
     kuzuBufferPool: mib(b.kuzuBufferPoolBytes),
+    lancedbIndexCache: mib(b.lancedbIndexCacheBytes),
+    lancedbMetadataCache: mib(b.lancedbMetadataCacheBytes),
   };
 }

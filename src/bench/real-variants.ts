@@ -1,28 +1,28 @@
 /**
- * Variant messages from the real VCFs in `../shared/data/vcf/` (SOURCES.md there), replayed in a
+ * Variant messages from the real VCFs of `../shared/data/vcf/` (SOURCES.md there; VARSTREAM_SHARED_DIR moves `../shared`), replayed in a
  * cycle: pass `c` adds `c * POS_SHIFT` to every position, so each message of the cycle is a new
  * site with a new variant id while its content (alleles, INFO, samples) stays the real record's.
  */
 import { createReadStream, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Kafka } from 'kafkajs';
 import { type OutgoingMessage, TopicPublisher } from '../consumers/publisher.ts';
 import { VARIANT_CONTENT_TYPE } from '../contract/variant-message.ts';
+import { SHARED_VCF } from '../producer/shared-data.ts';
 import { messageKey, toVariantMessage } from '../producer/vcf-message.ts';
 import { openVcf } from '../producer/vcf-reader.ts';
 
-export const REAL_VCF_DIR = resolve(process.env.VARSTREAM_VCF_DIR ?? '../shared/data/vcf');
 /** Larger than any chromosome, so shifted positions of different passes never meet. */
 const POS_SHIFT = 1_000_000_000;
 
-export function realVcfFiles(dir = REAL_VCF_DIR): string[] {
+export function realVcfFiles(dir = SHARED_VCF): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    throw new Error(`no VCF directory at ${dir}: set VARSTREAM_VCF_DIR to the directory of real VCFs`);
+    throw new Error(`no VCF directory at ${dir}: clone beside ../shared or set VARSTREAM_SHARED_DIR`);
   }
   const files = names.filter((n) => /\.vcf(\.gz)?$/.test(n)).sort();
   if (files.length === 0) throw new Error(`no .vcf or .vcf.gz files in ${dir}`);

@@ -12,6 +12,7 @@ import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { caughtUp, ensureTopics } from '../consumers/topics.ts';
 import { variantPipeline, variantSinks } from '../pipelines/variants.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
+import { sharedVcf } from '../producer/shared-data.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -19,10 +20,17 @@ import { localBrokerAddress, localKafka } from './local-kafka.ts';
 import { formatSeconds, Progress } from './progress.ts';
 import { RssSampler } from './rss-sampler.ts';
 
+/**
+ * The demo's real input: the Genome in a Bottle Ashkenazi trio (3 samples, 9,940 records, genes
+ * from bcftools csq's BCSQ), see ../shared/data/vcf/SOURCES.md.
+ */
+export const DEMO_VCF = 'giab_ashk_trio.bcsq.vcf.gz';
+
 export interface DemoOptions {
+  /** Default: DEMO_VCF; with `records` or `samples`, a generated VCF. */
   vcf?: string;
-  records: number;
-  samples: number;
+  records?: number;
+  samples?: number;
   dataDir: string;
   timeoutMs: number;
 }
@@ -60,7 +68,8 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
       kuzu: { path: join(dir, 'kuzu', 'graph.kuzu') },
     },
   });
-  const vcf = options.vcf ?? (await syntheticVcf(dir, options));
+  const generated = options.records !== undefined || options.samples !== undefined;
+  const vcf = options.vcf ?? (generated ? await syntheticVcf(dir, options) : sharedVcf(DEMO_VCF));
   const kafka = createKafka(config, logger);
   await ensureTopics(kafka, config, [config.topics.variants, config.topics.deadLetter]);
 
@@ -113,7 +122,11 @@ export function formatSummary(s: DemoSummary): string {
 
 async function syntheticVcf(dir: string, options: DemoOptions): Promise<string> {
   const path = join(dir, 'synthetic.vcf');
-  await writeSyntheticVcf(path, { records: options.records, samples: options.samples, seed: 42 });
+  await writeSyntheticVcf(path, {
+    records: options.records ?? 20_000,
+    samples: options.samples ?? 50,
+    seed: 42,
+  });
   return path;
 }
 

@@ -12,7 +12,7 @@ import { loadVariantRefs } from '../producer/variant-refs.ts';
 import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { consume } from './consume.ts';
-import { demo, formatSummary } from './demo.ts';
+import { DEMO_VCF, demo, formatSummary } from './demo.ts';
 import { localKafka } from './local-kafka.ts';
 import { Progress } from './progress.ts';
 
@@ -122,13 +122,17 @@ query
 program
   .command('demo')
   .description('local end-to-end run: broker, a VCF in, LanceDB and Kuzu out, a summary')
-  .option('--vcf <path>', 'VCF to publish (default: a generated multi-sample VCF)')
-  .option('--records <n>', 'records of the generated VCF', positiveInt, 20_000)
-  .option('--samples <n>', 'samples of the generated VCF', positiveInt, 50)
+  .option('--vcf <path>', `VCF to publish (default: ../shared/data/vcf/${DEMO_VCF})`)
+  .option(
+    '--records <n>',
+    'publish a generated VCF of this many records instead (default 20000)',
+    positiveInt,
+  )
+  .option('--samples <n>', 'samples of the generated VCF (default 50)', positiveInt)
   .option('--data-dir <dir>', 'where each run writes its LanceDB and Kuzu data', './data')
   .option('--timeout <seconds>', 'give up when not caught up after this long', positiveInt, 1800)
   .action(
-    async (opts: { vcf?: string; records: number; samples: number; dataDir: string; timeout: number }) => {
+    async (opts: { vcf?: string; records?: number; samples?: number; dataDir: string; timeout: number }) => {
       const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
       const summary = await demo({ ...opts, timeoutMs: opts.timeout * 1000 }, logger);
       console.log(formatSummary(summary));

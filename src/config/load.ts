@@ -88,6 +88,16 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     description: 'Build the vector index at this many rows (0: never)',
   },
   { env: 'VARSTREAM_LANCEDB_INDEX_TYPE', path: 'lancedb.indexType', description: 'Vector index type' },
+  {
+    env: 'VARSTREAM_LANCEDB_INDEX_CACHE',
+    path: 'lancedb.indexCacheBytes',
+    description: "LanceDB's index cache (btree and vector index pages)",
+  },
+  {
+    env: 'VARSTREAM_LANCEDB_METADATA_CACHE',
+    path: 'lancedb.metadataCacheBytes',
+    description: "LanceDB's metadata cache (manifests, file metadata)",
+  },
   { env: 'VARSTREAM_KUZU_PATH', path: 'kuzu.path', description: 'Kuzu database path' },
   { env: 'VARSTREAM_KUZU_BUFFER_POOL', path: 'kuzu.bufferPoolBytes', description: "Kuzu's buffer pool size" },
   { env: 'VARSTREAM_BATCH_MAX_ROWS', path: 'batch.maxRows', description: 'Flush after this many messages' },
@@ -168,6 +178,8 @@ export const DERIVED_FIELDS = {
   'batch.maxBytes': 'batchMaxBytes',
   'batch.maxInFlight': 'maxInFlight',
   'kuzu.bufferPoolBytes': 'kuzuBufferPoolBytes',
+  'lancedb.indexCacheBytes': 'lancedbIndexCacheBytes',
+  'lancedb.metadataCacheBytes': 'lancedbMetadataCacheBytes',
 } as const satisfies Record<string, keyof MemoryBudget>;
 
 function applyMemoryBudget(

@@ -130,6 +130,10 @@ export const configSchema = z.object({
     indexType: z
       .enum(VECTOR_INDEX_TYPES, { error: `expected one of: ${VECTOR_INDEX_TYPES.join(', ')}` })
       .default('hnsw_sq'),
+    /** LanceDB's index cache (btree and vector index pages); its own default is 6 GB. */
+    indexCacheBytes: bytes(1024 ** 2, 64 * 1024 ** 3).default(64 * 1024 ** 2),
+    /** LanceDB's metadata cache (manifests, file metadata); its own default is 1 GB. */
+    metadataCacheBytes: bytes(1024 ** 2, 64 * 1024 ** 3).default(32 * 1024 ** 2),
   }),
   kuzu: z.object({
     /** The database path (Kuzu creates it). Its parent directory also holds the staging files. */

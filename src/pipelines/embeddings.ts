@@ -18,6 +18,7 @@ export function embeddingSink(
   return new LanceEmbeddingsSink({
     uri: config.lancedb.uri,
     table: config.lancedb.embeddingsTable,
+    cache: config.lancedb,
     dimension,
     upkeep: upkeepPolicy(config),
     logger,

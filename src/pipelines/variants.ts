@@ -18,6 +18,7 @@ export function variantSinks(config: Config, logger: Logger): Sink<VariantBatch>
       ? new LanceVariantsSink({
           uri: config.lancedb.uri,
           table: config.lancedb.variantsTable,
+          cache: config.lancedb,
           upkeep: upkeepPolicy(config),
           logger,
         })

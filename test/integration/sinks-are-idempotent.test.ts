@@ -42,7 +42,7 @@ const cohortB = batch(2, 2, [
 ]);
 
 describe('LanceDB variants sink', () => {
-  test('repeats and later messages upsert by variant_id', async () => {
+  test('repeats and later messages upsert by variant_id, through the key index', async () => {
     const uri = join(mkdtempSync(join(tmpdir(), 'lance-')), 'db');
     const sink = new LanceVariantsSink({
       uri,
@@ -54,6 +54,7 @@ describe('LanceDB variants sink', () => {
         indexType: 'none',
         distance: 'cosine',
       },
+      cache: { indexCacheBytes: 32 * 1024 ** 2, metadataCacheBytes: 16 * 1024 ** 2 },
       logger: silentLogger,
     });
     await sink.start();
@@ -72,6 +73,10 @@ describe('LanceDB variants sink', () => {
     const a = rows.find((r) => r.variant_id === 'chr17-43045712-G-A');
     assert.equal(a?.qual, 50, 'the later message wins');
     assert.equal(Number(a?.kafka_offset), 2);
+    // Upserts go through the key's BTREE index (no full-table join), kept current by optimize().
+    const [index] = await table.listIndices();
+    assert.deepEqual([index?.indexType, index?.columns], ['BTree', ['variant_id']]);
+    assert.equal((await table.indexStats(index?.name as string))?.numUnindexedRows, 0);
     table.close();
     db.close();
   });

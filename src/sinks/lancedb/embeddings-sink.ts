@@ -9,7 +9,7 @@ import type { EmbeddingBatch } from '../../batching/embedding-batch.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
 import { embeddingsSchema, embeddingsToArrow, vectorDimension } from './embedding-arrow.ts';
-import { type OpenedTable, openLanceTable } from './open-table.ts';
+import { type LanceCacheSizes, type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep, type UpkeepEvent, type UpkeepPolicy } from './table-upkeep.ts';
 
 export const DEFAULT_EMBEDDING_DIM = 1536;
@@ -35,6 +35,8 @@ export class VectorDimension {
 export interface LanceEmbeddingsSinkOptions {
   uri: string;
   table: string;
+  /** LanceDB cache sizes (config.lancedb). */
+  cache: LanceCacheSizes;
   dimension: VectorDimension;
   upkeep: UpkeepPolicy;
   logger: Logger;
@@ -51,31 +53,37 @@ export class LanceEmbeddingsSink implements Sink<EmbeddingBatch> {
 
   async start(): Promise<void> {
     const { uri, table, dimension } = this.options;
-    this.opened = await openLanceTable(uri, table, 'id', async (existing) => {
-      if (!existing) return embeddingsSchema(dimension.configured ?? DEFAULT_EMBEDDING_DIM);
-      const dim = vectorDimension(existing);
-      const expected = embeddingsSchema(dim ?? DEFAULT_EMBEDDING_DIM)
-        .fields.map((f) => f.name)
-        .join(', ');
-      const actual = existing.fields.map((f) => f.name).join(', ');
-      if (dim === undefined || expected !== actual) {
-        throw new SinkError(
-          this.name,
-          `table "${table}" at ${uri} is not an embeddings table: its columns are (${actual}), expected (${expected})`,
-          false,
-        );
-      }
-      if (dimension.configured !== undefined && dimension.configured !== dim) {
-        throw new SinkError(
-          this.name,
-          `embeddings.dim (VARSTREAM_EMBEDDING_DIM) is ${dimension.configured} but table "${table}" at ${uri} holds ${dim}-dimension vectors; unset it to use the table's, or use another table`,
-          false,
-        );
-      }
-      // Build batches with our own schema object: the one LanceDB returns comes from its own
-      // decoding and does not drive apache-arrow's makeData.
-      return embeddingsSchema(dim);
-    });
+    this.opened = await openLanceTable(
+      uri,
+      table,
+      'id',
+      async (existing) => {
+        if (!existing) return embeddingsSchema(dimension.configured ?? DEFAULT_EMBEDDING_DIM);
+        const dim = vectorDimension(existing);
+        const expected = embeddingsSchema(dim ?? DEFAULT_EMBEDDING_DIM)
+          .fields.map((f) => f.name)
+          .join(', ');
+        const actual = existing.fields.map((f) => f.name).join(', ');
+        if (dim === undefined || expected !== actual) {
+          throw new SinkError(
+            this.name,
+            `table "${table}" at ${uri} is not an embeddings table: its columns are (${actual}), expected (${expected})`,
+            false,
+          );
+        }
+        if (dimension.configured !== undefined && dimension.configured !== dim) {
+          throw new SinkError(
+            this.name,
+            `embeddings.dim (VARSTREAM_EMBEDDING_DIM) is ${dimension.configured} but table "${table}" at ${uri} holds ${dim}-dimension vectors; unset it to use the table's, or use another table`,
+            false,
+          );
+        }
+        // Build batches with our own schema object: the one LanceDB returns comes from its own
+        // decoding and does not drive apache-arrow's makeData.
+        return embeddingsSchema(dim);
+      },
+      this.options.cache,
+    );
     this.schema = this.opened.schema;
     dimension.settle(vectorDimension(this.schema) as number);
     this.upkeep = new TableUpkeep(

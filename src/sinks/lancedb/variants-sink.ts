@@ -5,13 +5,15 @@
 import type { VariantBatch } from '../../batching/variant-batch.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
-import { type OpenedTable, openLanceTable } from './open-table.ts';
+import { type LanceCacheSizes, type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep, type UpkeepEvent, type UpkeepPolicy } from './table-upkeep.ts';
 import { VARIANTS_SCHEMA, variantsToArrow } from './variant-arrow.ts';
 
 export interface LanceVariantsSinkOptions {
   uri: string;
   table: string;
+  /** LanceDB cache sizes (config.lancedb). */
+  cache: LanceCacheSizes;
   upkeep: UpkeepPolicy;
   logger: Logger;
   onUpkeep?: (event: UpkeepEvent) => void;
@@ -26,11 +28,17 @@ export class LanceVariantsSink implements Sink<VariantBatch> {
 
   async start(): Promise<void> {
     const { uri, table } = this.options;
-    this.opened = await openLanceTable(uri, table, 'variant_id', (existing) => {
-      if (existing && !existing.fields.some((f) => f.name === 'variant_id'))
-        throw new SinkError(this.name, `table "${table}" at ${uri} has no "variant_id" column`, false);
-      return VARIANTS_SCHEMA;
-    });
+    this.opened = await openLanceTable(
+      uri,
+      table,
+      'variant_id',
+      (existing) => {
+        if (existing && !existing.fields.some((f) => f.name === 'variant_id'))
+          throw new SinkError(this.name, `table "${table}" at ${uri} has no "variant_id" column`, false);
+        return VARIANTS_SCHEMA;
+      },
+      this.options.cache,
+    );
     this.upkeep = new TableUpkeep(
       this.opened.table,
       this.options.upkeep,

@@ -1,0 +1,67 @@
+/**
+ * Proves: `npm run bench` runs every scenario end to end on the real broker (the fast subset: small
+ * backlogs) and writes JSON of the documented shape, a markdown table and an SVG chart. It asserts
+ * completion and shape only: speed is what the bench reports, never what a test asserts.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ensureBroker } from '../helpers/kafka.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The documented scenarios, in their run order. */
+const SCENARIOS = [
+  'ceiling-kcat',
+  'ceiling-kafkajs',
+  'variants',
+  'old-way',
+  'embeddings-json',
+  'embeddings-f32',
+  'embeddings-arrow',
+];
+
+test('npm run bench runs all scenarios on small backlogs and writes JSON, a table and a chart', () => {
+  const brokers = ensureBroker();
+  const out = join(mkdtempSync(join(tmpdir(), 'varstream-bench-')), 'bench.json');
+  const args = ['--messages', '1500', '--embeddings', '200', '--old-way', '30', '--rate', '100'];
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src/bench/bench.ts'), ...args, '--rate-seconds', '3', '--out', out],
+    { cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: brokers }, encoding: 'utf8', timeout: 600_000 },
+  );
+  assert.equal(result.status, 0, `${result.stderr}\n${result.stdout}`);
+
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  assert.match(json.commit, /^[0-9a-f]{40}$/);
+  assert.equal(json.machine.cpus > 0, true);
+  assert.deepEqual(
+    json.scenarios.map((s: { name: string }) => s.name),
+    SCENARIOS,
+  );
+  for (const s of json.scenarios) {
+    for (const field of ['messages', 'seconds', 'msgsPerSec', 'mbPerSec', 'peakRssMb', 'cpuSeconds'])
+      assert.equal(typeof s[field], 'number', `${s.name}.${field}`);
+    assert.ok(s.seconds > 0 && s.msgsPerSec > 0 && s.osPeakRssMb > 0, `${s.name}: ${JSON.stringify(s)}`);
+    for (const field of ['p50LatencyMs', 'p99LatencyMs', 'ratioToCeiling'])
+      assert.ok(s[field] === null || typeof s[field] === 'number', `${s.name}.${field}`);
+  }
+  const byName = new Map(json.scenarios.map((s: { name: string }) => [s.name, s]));
+  const variants = byName.get('variants') as Record<string, number>;
+  assert.equal(variants.messages, 1500);
+  assert.ok(
+    Number(variants.p50LatencyMs) > 0 && Number(variants.p99LatencyMs) >= Number(variants.p50LatencyMs),
+  );
+  assert.equal(typeof variants.ratioToCeiling, 'number');
+  assert.equal((byName.get('old-way') as Record<string, number>).messages, 30);
+  assert.equal((byName.get('embeddings-f32') as Record<string, number>).rows, 200);
+
+  for (const name of SCENARIOS) assert.match(result.stdout, new RegExp(`\\| ${name} \\|`));
+  assert.match(
+    readFileSync(out.replace(/\.json$/, '.svg'), 'utf8'),
+    /^<svg [^>]+>[\s\S]*variants[\s\S]*<\/svg>\n$/,
+  );
+});
