@@ -77,8 +77,11 @@ export class MeasuredConsumer {
   async waitCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      if (this.child.exitCode !== null)
-        throw new Error(`consumer exited with ${this.child.exitCode}:\n${this.lines.slice(-20).join('\n')}`);
+      const { exitCode, signalCode } = this.child;
+      if (exitCode !== null || signalCode !== null)
+        throw new Error(
+          `consumer exited (${exitCode ?? signalCode}) before catching up:\n${this.lines.slice(-20).join('\n')}`,
+        );
       if (this.joinedAt !== undefined && (await caughtUp(kafka, groupId, topic)).done) return;
       if (performance.now() > deadline)
         throw new Error(`${groupId} has not committed the end of ${topic} after ${timeoutMs} ms`);
