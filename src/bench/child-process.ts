@@ -21,6 +21,13 @@ export interface ChildUsage {
   cpuSeconds: number;
 }
 
+/** Children still running: killed when the bench exits, so none outlives an interrupted run. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 export class MeasuredConsumer {
   readonly child: ChildProcess;
   joinedAt: number | undefined;
@@ -55,7 +62,13 @@ export class MeasuredConsumer {
     this.spawnedAt = performance.now();
     if (options.command && options.command !== process.execPath) this.joinedAt = this.spawnedAt;
     // 'close', not 'exit': the child's stdout is read to its end first.
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
+    live.add(this.child);
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code) => {
+        live.delete(this.child);
+        resolve(code);
+      }),
+    );
     const onLine = (line: string) => {
       if (this.joinedAt === undefined && line.includes('"joined consumer group"'))
         this.joinedAt = performance.now();
