@@ -48,7 +48,14 @@ export class MeasuredConsumer {
    */
   constructor(
     env: Record<string, string>,
-    options: { command?: string; args?: readonly string[]; sampleMs?: number; discardStdout?: boolean } = {},
+    options: {
+      command?: string;
+      args?: readonly string[];
+      sampleMs?: number;
+      discardStdout?: boolean;
+      /** Sees every stdout line (the child's JSON log). */
+      onLine?: (line: string) => void;
+    } = {},
   ) {
     const inherited = { ...process.env };
     // Inside `node --test`, a child inheriting this would report to the runner instead of stdout.
@@ -75,6 +82,7 @@ export class MeasuredConsumer {
       const msg = /"msg":"([^"]+)"/.exec(line)?.[1];
       if (msg) this.messages.set(msg, (this.messages.get(msg) ?? 0) + 1);
       if (line.includes('"level":50') || line.includes('"level":60')) this.lines.push(line);
+      options.onLine?.(line);
     };
     if (this.child.stdout) createInterface({ input: this.child.stdout }).on('line', onLine);
     createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on('line', (l) =>

@@ -132,6 +132,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     path: 'testing.sinkDelayMs',
     description: 'Test only: every sink write waits this long first',
   },
+  {
+    env: 'VARSTREAM_TEST_SINK_BALLAST',
+    path: 'testing.sinkBallastBytes',
+    description: 'Test only: every delayed sink write holds this many bytes meanwhile',
+  },
 ];
 
 export class ConfigError extends Error {

@@ -168,6 +168,8 @@ export const configSchema = z.object({
   testing: z.object({
     /** Every sink write waits this long first (a slow sink, on purpose). */
     sinkDelayMs: int(0, 600_000).default(0),
+    /** Every delayed sink write also holds this many bytes (a store's working set, on purpose). */
+    sinkBallastBytes: bytes(0, 4 * 1024 ** 3).default(0),
   }),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of: ${LOG_LEVELS.join(', ')}` }).default('info'),
 });

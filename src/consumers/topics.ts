@@ -1,5 +1,6 @@
 /** Creates the topics varstream reads and writes, when they do not exist yet. */
-import type { Kafka } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 
 /** Topic-level message size limit: VCF lines of thousands of samples exceed Kafka's 1 MB default. */
@@ -17,7 +18,9 @@ export async function ensureTopics(
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own wait fails on a just-started broker (UNKNOWN_TOPIC_OR_PARTITION while the
+      // KRaft metadata propagates); waitForLeaders below retries that.
+      waitForLeaders: false,
       topics: missing.map((topic) => ({
         topic,
         numPartitions: config.kafka.topicPartitions,
@@ -25,9 +28,30 @@ export async function ensureTopics(
         configEntries: [{ name: 'max.message.bytes', value: MAX_MESSAGE_BYTES }],
       })),
     });
+    await waitForLeaders(admin, missing);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Resolves once every partition of `topics` has a leader; retries what a young broker refuses. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last: unknown;
+  while (performance.now() < deadline) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.length === topics.length && meta.every((t) => t.partitions.every((p) => p.leader >= 0)))
+        return;
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable === false) throw error;
+      last = error;
+    }
+    await sleep(100);
+  }
+  throw new Error(
+    `topics ${topics.join(', ')} have no leader after ${timeoutMs} ms: ${(last as Error)?.message ?? 'no metadata'}`,
+  );
 }
 
 /** True when the group's committed offsets have reached the end of every partition of `topic`. */

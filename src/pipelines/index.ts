@@ -10,9 +10,9 @@ import { variantPipeline, variantSinks } from './variants.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types run side by side
 export function configuredPipelines(config: Config, logger: Logger): PipelineSpec<any, any>[] {
-  const delay = config.testing.sinkDelayMs;
+  const { sinkDelayMs: delay, sinkBallastBytes: ballast } = config.testing;
   const slow = <P>(sinks: readonly Sink<P>[]) =>
-    delay > 0 ? sinks.map((s) => new DelayedSink(s, delay)) : sinks;
+    delay > 0 ? sinks.map((s) => new DelayedSink(s, delay, ballast)) : sinks;
   return config.pipelines.map((name) => {
     if (name === 'variants') return variantPipeline(config, slow(variantSinks(config, logger)));
     const dimension = new VectorDimension(config.embeddings.dim);

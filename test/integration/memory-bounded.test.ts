@@ -2,19 +2,22 @@
  * Proves, on the real broker: a consumer (a child process, `varstream consume`) with a memory
  * limit, facing a backlog far larger than its budget and a sink slowed on purpose, never has an
  * RSS above the limit (sampled from /proc every 100 ms, and the kernel's own peak, VmHWM); its
- * partitions pause and resume (its logged events); and every message lands exactly once.
+ * partitions pause and resume (its logged events); and every message lands exactly once. When the
+ * sink's own memory rises while it writes (a test-only ballast), the memory monitor's levels rise,
+ * pause partitions for `memory`, and every such pause is lifted again.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { before, type TestContext, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
 import { isolatedEnv, MeasuredConsumer } from '../../src/bench/child-process.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { produceEmbeddings } from '../../src/producer/produce-embeddings.ts';
 import { ensureBroker, testKafka, uniqueName } from '../helpers/kafka.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const MiB = 1024 ** 2;
 
@@ -22,10 +25,29 @@ before(() => {
   ensureBroker();
 });
 
-test('a backlog far above the memory budget, a slow sink: RSS stays under the limit, partitions pause and resume, all land once', async (t) => {
-  const n = 30_000;
+interface Run {
+  consumer: MeasuredConsumer;
+  usage: { peakRssBytes: number; hwmBytes: number; exitCode: number | null };
+  /** The child's log lines about memory levels and pauses, parsed. */
+  events: Array<{ msg: string; level?: string; reasons?: string[]; partitions?: number[] }>;
+}
+
+/** True when each partition's last pause/resume event is a resume. */
+function pausesLifted(events: Run['events']): boolean {
+  const last = new Map<number, string>();
+  for (const e of events)
+    if (e.msg.endsWith('partitions')) for (const p of e.partitions ?? []) last.set(p, e.msg);
+  return [...last.values()].every((msg) => msg === 'resumed partitions');
+}
+
+/** n × 1536-d f32 embeddings, then a consumer child at `limit` with every sink write delayed. */
+async function runBounded(
+  t: TestContext,
+  limit: number,
+  n: number,
+  extra: Record<string, string> = {},
+): Promise<Run> {
   const dim = 1536;
-  const limit = 768 * MiB;
   const name = uniqueName('mem');
   const dir = mkdtempSync(join(tmpdir(), 'varstream-mem-'));
   const env = isolatedEnv(name, dir, {
@@ -34,6 +56,7 @@ test('a backlog far above the memory budget, a slow sink: RSS stays under the li
     VARSTREAM_EMBEDDING_DIM: String(dim),
     VARSTREAM_MEMORY_LIMIT: String(limit),
     VARSTREAM_TEST_SINK_DELAY_MS: '700',
+    ...extra,
   });
   const config = loadConfig({ env });
   const kafka = testKafka();
@@ -44,7 +67,6 @@ test('a backlog far above the memory budget, a slow sink: RSS stays under the li
     dim,
     encoding: 'f32',
   });
-  assert.ok(produced.bytes > limit / 5, `backlog of ${Math.round(produced.bytes / MiB)} MiB`);
   const budget = config.memoryBudget;
   assert.ok(budget);
   const pipelineBudget = budget.batchMaxBytes * (budget.maxInFlight + 2);
@@ -53,29 +75,39 @@ test('a backlog far above the memory budget, a slow sink: RSS stays under the li
     `backlog ${produced.bytes} B, pipeline budget ${pipelineBudget} B`,
   );
 
-  const consumer = new MeasuredConsumer(env);
+  const events: Run['events'] = [];
+  const consumer = new MeasuredConsumer(env, {
+    onLine: (line) => {
+      if (!/"msg":"(memory level (rose|fell)|paused partitions|resumed partitions)"/.test(line)) return;
+      const { msg, level, reasons, partitions } = JSON.parse(line);
+      events.push({ msg, level, reasons: reasons?.flat(), partitions });
+    },
+  });
+  let usage: Run['usage'];
   try {
     await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.embeddings, 600_000);
+    // A pause taken during the last writes is lifted once memory falls (or after the 5 s guard):
+    // wait for that before stopping, so a pause that is never lifted fails the run.
+    await waitFor(() => pausesLifted(events), {
+      timeoutMs: 30_000,
+      message: 'every paused partition resumed after the backlog was drained',
+    });
   } finally {
-    const usage = await consumer.stop();
+    usage = await consumer.stop();
     t.diagnostic(
       `limit ${limit / MiB} MiB: peak RSS sampled ${Math.round(usage.peakRssBytes / MiB)} MiB, kernel ${Math.round(usage.hwmBytes / MiB)} MiB; ${JSON.stringify([...consumer.messages])}`,
     );
-    assert.equal(usage.exitCode, 0, 'clean stop');
-    assert.ok(usage.peakRssBytes > 0);
-    assert.ok(
-      usage.peakRssBytes <= limit,
-      `sampled peak RSS ${Math.round(usage.peakRssBytes / MiB)} MiB <= ${limit / MiB} MiB`,
-    );
-    assert.ok(
-      usage.hwmBytes <= limit,
-      `kernel peak RSS ${Math.round(usage.hwmBytes / MiB)} MiB <= ${limit / MiB} MiB`,
-    );
   }
-  const paused = consumer.messages.get('paused partitions') ?? 0;
-  const resumed = consumer.messages.get('resumed partitions') ?? 0;
-  assert.ok(paused > 0, `partitions paused; logged: ${JSON.stringify([...consumer.messages])}`);
-  assert.ok(resumed > 0, 'partitions resumed');
+  assert.equal(usage.exitCode, 0, 'clean stop');
+  assert.ok(usage.peakRssBytes > 0);
+  assert.ok(
+    usage.peakRssBytes <= limit,
+    `sampled peak RSS ${Math.round(usage.peakRssBytes / MiB)} MiB <= ${limit / MiB} MiB`,
+  );
+  assert.ok(
+    usage.hwmBytes <= limit,
+    `kernel peak RSS ${Math.round(usage.hwmBytes / MiB)} MiB <= ${limit / MiB} MiB`,
+  );
 
   const db = await lancedb.connect(config.lancedb.uri);
   const table = await db.openTable(config.lancedb.embeddingsTable);
@@ -91,4 +123,28 @@ test('a backlog far above the memory budget, a slow sink: RSS stays under the li
     table.close();
     db.close();
   }
+  return { consumer, usage, events };
+}
+
+test('a backlog far above the memory budget, a slow sink: RSS stays under the limit, partitions pause and resume, all land once', async (t) => {
+  const { consumer } = await runBounded(t, 768 * MiB, 30_000);
+  const paused = consumer.messages.get('paused partitions') ?? 0;
+  const resumed = consumer.messages.get('resumed partitions') ?? 0;
+  assert.ok(paused > 0, `partitions paused; logged: ${JSON.stringify([...consumer.messages])}`);
+  assert.ok(resumed > 0, 'partitions resumed');
+});
+
+test('a sink whose working set rises while it writes: the levels rise, partitions pause for memory, every pause is lifted, all land once', async (t) => {
+  // 768 MiB: WARNING at 538, CRITICAL at 653, EMERGENCY at 730 MiB. The pipeline's byte budget
+  // alone keeps RSS near 420 MiB (the test above), so the sink holds 150 MiB more while each write
+  // lasts: a store whose working set rises, which only the levels can answer.
+  const { events } = await runBounded(t, 768 * MiB, 30_000, { VARSTREAM_TEST_SINK_BALLAST: '150Mi' });
+  const rose = events.filter((e) => e.msg === 'memory level rose');
+  t.diagnostic(`levels: ${rose.map((e) => e.level).join(', ')}`);
+  assert.ok(rose.length > 0, 'the memory level rose above NORMAL');
+  assert.ok(
+    events.some((e) => e.msg === 'paused partitions' && e.reasons?.includes('memory')),
+    'partitions paused for memory',
+  );
+  assert.ok(pausesLifted(events), 'no partition left paused');
 });
