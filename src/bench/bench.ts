@@ -25,16 +25,7 @@ import { type ChildUsage, isolatedEnv, MeasuredConsumer } from './child-process.
 import { measureLatency } from './latency.ts';
 import { produceRealVariants, realVariantMessages } from './real-variants.ts';
 
-export const SCENARIOS = [
-  'ceiling-kcat',
-  'ceiling-kafkajs',
-  'variants',
-  'old-way',
-  'embeddings-json',
-  'embeddings-f32',
-  'embeddings-arrow',
-] as const;
-type Scenario = (typeof SCENARIOS)[number];
+import { SCENARIOS, type Scenario } from './scenarios.ts';
 
 export interface ScenarioResult {
   name: string;

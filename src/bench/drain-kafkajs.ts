@@ -5,20 +5,13 @@
  * commit of the last offset. Configured by the same environment (VARSTREAM_*, KAFKA_BROKERS).
  */
 import { loadConfig } from '../config/index.ts';
-import { createKafka } from '../consumers/kafka-client.ts';
+import { consumerConfig, createKafka } from '../consumers/kafka-client.ts';
 import { createLogger } from '../telemetry/logger.ts';
 
 const config = loadConfig();
 const logger = createLogger('info');
 const kafka = createKafka(config, logger);
-const consumer = kafka.consumer({
-  groupId: config.kafka.groupId,
-  sessionTimeout: config.kafka.sessionTimeoutMs,
-  maxBytes: config.kafka.fetchMaxBytes,
-  maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
-  maxWaitTimeInMs: config.kafka.fetchMaxWaitMs,
-  allowAutoTopicCreation: false,
-});
+const consumer = kafka.consumer(consumerConfig(config));
 let messages = 0;
 let bytes = 0;
 consumer.on(consumer.events.GROUP_JOIN, () => logger.info('joined consumer group'));

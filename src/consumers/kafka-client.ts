@@ -1,5 +1,5 @@
 /** Builds the kafkajs client from configuration, with kafkajs' own logs routed to our logger. */
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import { type ConsumerConfig, Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
@@ -23,4 +23,16 @@ export function createKafka(config: Config, logger: Logger): Kafka {
         log[LEVELS[level] ?? 'info']({ namespace, ...rest }, message);
       },
   });
+}
+
+/** The consumer settings every varstream consumer uses (group, session, fetch sizes). */
+export function consumerConfig(config: Config): ConsumerConfig {
+  return {
+    groupId: config.kafka.groupId,
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    maxBytes: config.kafka.fetchMaxBytes,
+    maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
+    maxWaitTimeInMs: config.kafka.fetchMaxWaitMs,
+    allowAutoTopicCreation: false,
+  };
 }

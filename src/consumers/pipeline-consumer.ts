@@ -30,6 +30,7 @@ import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { type DeadLetter, type DeadLetterPublisher, KafkaDeadLetterPublisher } from './dead-letter.ts';
+import { consumerConfig } from './kafka-client.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 
 export interface PipelineSpec<P extends BatchPayload<D>, D> {
@@ -89,14 +90,7 @@ export class PipelineConsumer extends EventEmitter {
     super();
     const { kafka, config } = options;
     this.log = options.logger.child({ component: 'consumer' });
-    this.consumer = kafka.consumer({
-      groupId: config.kafka.groupId,
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      maxBytes: config.kafka.fetchMaxBytes,
-      maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
-      maxWaitTimeInMs: config.kafka.fetchMaxWaitMs,
-      allowAutoTopicCreation: false,
-    });
+    this.consumer = kafka.consumer(consumerConfig(config));
     this.producer = kafka.producer({
       allowAutoTopicCreation: false,
       idempotent: true,
