@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
-import { localBrokerAddress, localKafka } from '../cli/local-kafka.ts';
+import { brokersOrLocal } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { ensureTopics } from '../consumers/topics.ts';
@@ -110,8 +110,9 @@ class Bench {
           VARSTREAM_BATCH_ADAPTIVE: 'false',
           VARSTREAM_BATCH_MAX_IN_FLIGHT: '1',
         });
-        const topic = loadConfig({ env }).topics.variants;
-        await ensureTopics(this.kafka, loadConfig({ env }));
+        const config = loadConfig({ env });
+        const topic = config.topics.variants;
+        await ensureTopics(this.kafka, config);
         const produced = await produceRealVariants(this.kafka, topic, this.opts.oldWay);
         const backlog = { topic, ...produced };
         this.ready(name, backlog);
@@ -149,8 +150,8 @@ class Bench {
     const config = loadConfig({ env: isolatedEnv(id, join(this.runDir, id), {}) });
     await ensureTopics(this.kafka, config);
     const topic = config.topics.variants;
-    const publisher = await produceRealVariants(this.kafka, topic, this.opts.messages, this.variantSource);
-    this.variantBacklog = { topic, ...publisher };
+    const produced = await produceRealVariants(this.kafka, topic, this.opts.messages, this.variantSource);
+    this.variantBacklog = { topic, ...produced };
     this.ready('variants', this.variantBacklog);
     return this.variantBacklog;
   }
@@ -291,10 +292,7 @@ const program = new Command('bench')
     }))
       if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a positive integer, got ${v}`);
     if (opts.rate !== undefined && !(opts.rate > 0)) throw new Error(`--rate must be > 0, got ${opts.rate}`);
-    if (!process.env.KAFKA_BROKERS) {
-      localKafka('up');
-      process.env.KAFKA_BROKERS = localBrokerAddress();
-    }
+    brokersOrLocal();
     const runDir = resolve('.cache/bench', new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(runDir, { recursive: true });
     const kafka = createKafka(loadConfig(), createLogger('warn'));

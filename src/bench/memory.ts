@@ -7,7 +7,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { localBrokerAddress, localKafka } from '../cli/local-kafka.ts';
+import { brokersOrLocal } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { ensureTopics } from '../consumers/topics.ts';
@@ -71,10 +71,7 @@ new Command('bench:memory')
   .option('--sinks <list>', 'VARSTREAM_VARIANT_SINKS of the consumer', 'lancedb,kuzu')
   .option('--out <file>', 'JSON result', 'bench-memory.json')
   .action(async (opts: { backlogs: string; limit: string; samples: number; sinks: string; out: string }) => {
-    if (!process.env.KAFKA_BROKERS) {
-      localKafka('up');
-      process.env.KAFKA_BROKERS = localBrokerAddress();
-    }
+    brokersOrLocal();
     const runDir = resolve('.cache/bench', `memory-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     const results: BacklogResult[] = [];
     for (const n of opts.backlogs.split(',').map(Number)) results.push(await runBacklog(n, opts, runDir));

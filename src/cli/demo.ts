@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the main job end to end on this machine. Starts the local broker unless
- * KAFKA_BROKERS is set, publishes a VCF (a generated multi-sample one by default), consumes it into
+ * KAFKA_BROKERS is set, publishes a VCF (by default DEMO_VCF, a real one), consumes it into
  * LanceDB and Kuzu until every offset is committed, and prints a summary.
  */
 import { mkdirSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { sharedVcf } from '../producer/shared-data.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { localBrokerAddress, localKafka } from './local-kafka.ts';
+import { brokersOrLocal } from './local-kafka.ts';
 import { formatSeconds, Progress } from './progress.ts';
 import { RssSampler } from './rss-sampler.ts';
 
@@ -52,13 +52,13 @@ export interface DemoSummary {
 
 export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSummary> {
   const rss = new RssSampler();
-  if (!process.env.KAFKA_BROKERS) localKafka('up');
+  const brokers = brokersOrLocal();
   const runId = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
   const dir = resolve(options.dataDir, runId);
   mkdirSync(dir, { recursive: true });
   const config = loadConfig({
     overrides: {
-      kafka: { brokers: process.env.KAFKA_BROKERS ?? localBrokerAddress(), groupId: runId },
+      kafka: { brokers, groupId: runId },
       topics: {
         variants: `${runId}-variants`,
         embeddings: `${runId}-embeddings`,

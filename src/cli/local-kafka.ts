@@ -19,3 +19,15 @@ export function localKafka(command: 'up' | 'down' | 'status' | 'reset', quiet = 
 export function localBrokerAddress(): string {
   return `127.0.0.1:${process.env.KAFKA_PORT ?? '19092'}`;
 }
+
+/**
+ * The brokers to use: KAFKA_BROKERS when set; otherwise the local broker, started (or reused)
+ * and written to KAFKA_BROKERS so child processes and loadConfig() see it too.
+ */
+export function brokersOrLocal(): string {
+  if (!process.env.KAFKA_BROKERS) {
+    localKafka('up');
+    process.env.KAFKA_BROKERS = localBrokerAddress();
+  }
+  return process.env.KAFKA_BROKERS;
+}

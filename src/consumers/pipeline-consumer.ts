@@ -2,7 +2,8 @@
  * The Kafka side of varstream: one consumer-group member running one or more pipelines (a topic,
  * its decoder, its sinks). It fetches, decodes, hands messages to each pipeline's micro-batcher,
  * dead-letters what cannot be decoded, pauses topics on request, and commits the offsets the
- * offset tracker releases. This and kafka-client.ts are the only modules that use kafkajs.
+ * offset tracker releases. Its kafkajs consumer (like the bench's bare ceiling) takes its settings
+ * from kafka-client.ts's consumerConfig.
  */
 import { EventEmitter } from 'node:events';
 import {

@@ -6,11 +6,10 @@
  */
 import type { Schema } from 'apache-arrow';
 import type { EmbeddingBatch } from '../../batching/embedding-batch.ts';
-import type { Logger } from '../../telemetry/logger.ts';
 import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
 import { embeddingsSchema, embeddingsToArrow, vectorDimension } from './embedding-arrow.ts';
-import { type LanceCacheSizes, type OpenedTable, openLanceTable } from './open-table.ts';
-import { TableUpkeep, type UpkeepEvent, type UpkeepPolicy } from './table-upkeep.ts';
+import { type LanceTableOptions, type OpenedTable, openLanceTable } from './open-table.ts';
+import { TableUpkeep } from './table-upkeep.ts';
 
 export const DEFAULT_EMBEDDING_DIM = 1536;
 
@@ -32,15 +31,8 @@ export class VectorDimension {
   }
 }
 
-export interface LanceEmbeddingsSinkOptions {
-  uri: string;
-  table: string;
-  /** LanceDB cache sizes (config.lancedb). */
-  cache: LanceCacheSizes;
+export interface LanceEmbeddingsSinkOptions extends LanceTableOptions {
   dimension: VectorDimension;
-  upkeep: UpkeepPolicy;
-  logger: Logger;
-  onUpkeep?: (event: UpkeepEvent) => void;
 }
 
 export class LanceEmbeddingsSink implements Sink<EmbeddingBatch> {

@@ -12,6 +12,8 @@
  */
 import * as lancedb from '@lancedb/lancedb';
 import type { Schema } from 'apache-arrow';
+import type { Logger } from '../../telemetry/logger.ts';
+import type { UpkeepEvent, UpkeepPolicy } from './table-upkeep.ts';
 
 export interface OpenedTable {
   table: lancedb.Table;
@@ -50,6 +52,17 @@ export async function openLanceTable(
       connection.close();
     },
   };
+}
+
+/** What every LanceDB sink is given: where its table lives, the caches, upkeep and logging. */
+export interface LanceTableOptions {
+  uri: string;
+  table: string;
+  /** LanceDB cache sizes (config.lancedb). */
+  cache: LanceCacheSizes;
+  upkeep: UpkeepPolicy;
+  logger: Logger;
+  onUpkeep?: (event: UpkeepEvent) => void;
 }
 
 export interface LanceCacheSizes {

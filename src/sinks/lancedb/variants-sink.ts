@@ -3,21 +3,12 @@
  * matched, insert when not), so a redelivered batch replaces rows instead of adding them.
  */
 import type { VariantBatch } from '../../batching/variant-batch.ts';
-import type { Logger } from '../../telemetry/logger.ts';
 import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
-import { type LanceCacheSizes, type OpenedTable, openLanceTable } from './open-table.ts';
-import { TableUpkeep, type UpkeepEvent, type UpkeepPolicy } from './table-upkeep.ts';
+import { type LanceTableOptions, type OpenedTable, openLanceTable } from './open-table.ts';
+import { TableUpkeep } from './table-upkeep.ts';
 import { VARIANTS_SCHEMA, variantsToArrow } from './variant-arrow.ts';
 
-export interface LanceVariantsSinkOptions {
-  uri: string;
-  table: string;
-  /** LanceDB cache sizes (config.lancedb). */
-  cache: LanceCacheSizes;
-  upkeep: UpkeepPolicy;
-  logger: Logger;
-  onUpkeep?: (event: UpkeepEvent) => void;
-}
+export type LanceVariantsSinkOptions = LanceTableOptions;
 
 export class LanceVariantsSink implements Sink<VariantBatch> {
   readonly name = 'lancedb';
