@@ -21,6 +21,17 @@
 #   KAFKA_STOP_TIMEOUT      seconds between SIGTERM and SIGKILL (default 30)
 #   KAFKA_MVN_ARGS          extra Maven arguments for the one-time download,
 #                           e.g. "-Dmaven.repo.local=/tmp/m2"
+#
+# Extra client listeners (TLS, SASL; all unset by default: one PLAINTEXT listener):
+#   KAFKA_EXTRA_LISTENERS     comma-separated NAME://HOST:PORT, added to listeners and
+#                             advertised.listeners, e.g. "SSL://127.0.0.1:39094"
+#   KAFKA_EXTRA_PROTOCOL_MAP  comma-separated NAME:PROTOCOL for extra listener names that
+#                             are not a security protocol themselves, e.g. "MTLS:SSL"
+#   KAFKA_EXTRA_PROPERTIES    a file appended to server.properties on every `up`
+#                             (ssl.*, sasl.*, listener.name.<name>.* settings)
+#   KAFKA_SCRAM_USERS         SCRAM credentials written when the storage is formatted,
+#                             separated by spaces or ";", e.g.
+#                             "SCRAM-SHA-256=[name=alice,password=alice-secret]"
 set -Eeuo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -41,6 +52,10 @@ KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:-}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 KAFKA_MVN_ARGS=${KAFKA_MVN_ARGS:-}
+KAFKA_EXTRA_LISTENERS=${KAFKA_EXTRA_LISTENERS:-}
+KAFKA_EXTRA_PROTOCOL_MAP=${KAFKA_EXTRA_PROTOCOL_MAP:-}
+KAFKA_EXTRA_PROPERTIES=${KAFKA_EXTRA_PROPERTIES:-}
+KAFKA_SCRAM_USERS=${KAFKA_SCRAM_USERS:-}
 
 CACHE_ROOT=$REPO_ROOT/.cache/kafka
 VERSION_DIR=$CACHE_ROOT/$KAFKA_VERSION
@@ -173,24 +188,95 @@ download_lib() {
 
 # ------------------------------------------------------ broker config ----
 
-# >>> TLS / SASL listener: extension point (NOT implemented) >>>>>>>>>>>>>>>>
-# Today there is exactly one client listener, PLAINTEXT on 127.0.0.1:KAFKA_PORT.
-# To add an encrypted/authenticated listener later, fill these in (keep the
-# leading commas) and print its settings from extra_listener_properties, e.g.
-#   EXTRA_LISTENERS=",SASL_SSL://127.0.0.1:$((KAFKA_PORT + 2))"
-#   EXTRA_ADVERTISED_LISTENERS=",SASL_SSL://127.0.0.1:$((KAFKA_PORT + 2))"
-#   EXTRA_PROTOCOL_MAP=",SASL_SSL:SASL_SSL"
-# and in extra_listener_properties: ssl.keystore.location / ssl.keystore.password
-# / ssl.key.password, sasl.enabled.mechanisms, and
-# listener.name.sasl_ssl.<mechanism>.sasl.jaas.config. The readiness probe
-# (ready.mjs) keeps using the PLAINTEXT listener.
+# ------------------------------------------------ extra listeners ----
+
+# The built-in client listener is PLAINTEXT on 127.0.0.1:KAFKA_PORT; inter-broker
+# traffic, the readiness probe (ready.mjs) and the controller keep using it and
+# CONTROLLER. KAFKA_EXTRA_LISTENERS adds client listeners (TLS, SASL) next to it;
+# their ssl.* / sasl.* settings come from the KAFKA_EXTRA_PROPERTIES file. With
+# none of these set, server.properties is exactly what it always was.
 EXTRA_LISTENERS=""
 EXTRA_ADVERTISED_LISTENERS=""
 EXTRA_PROTOCOL_MAP=""
-extra_listener_properties() {
-  : # nothing yet
+EXTRA_ENDPOINTS=()
+
+# parse_extra_listeners: validate the KAFKA_EXTRA_* variables and fill the above.
+parse_extra_listeners() {
+  EXTRA_LISTENERS="" EXTRA_ADVERTISED_LISTENERS="" EXTRA_PROTOCOL_MAP="" EXTRA_ENDPOINTS=()
+  local -A protocol_of=() seen=()
+  local -a items=()
+  local item name
+  IFS=', ' read -ra items <<<"$KAFKA_EXTRA_PROTOCOL_MAP"
+  for item in "${items[@]}"; do
+    [[ -n $item ]] || continue
+    [[ $item =~ ^([A-Za-z][A-Za-z0-9_]*):(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$ ]] ||
+      die "KAFKA_EXTRA_PROTOCOL_MAP: expected NAME:PROTOCOL with PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; got '$item'"
+    name=${BASH_REMATCH[1]^^}
+    protocol_of[$name]=${BASH_REMATCH[2]}
+  done
+  IFS=', ' read -ra items <<<"$KAFKA_EXTRA_LISTENERS"
+  for item in "${items[@]}"; do
+    [[ -n $item ]] || continue
+    [[ $item =~ ^([A-Za-z][A-Za-z0-9_]*)://([A-Za-z0-9.-]+):([0-9]{1,5})$ ]] ||
+      die "KAFKA_EXTRA_LISTENERS: expected NAME://HOST:PORT, e.g. SSL://127.0.0.1:39094; got '$item'"
+    name=${BASH_REMATCH[1]^^}
+    local host=${BASH_REMATCH[2]} port=${BASH_REMATCH[3]} protocol
+    case $name in
+      PLAINTEXT | CONTROLLER) die "KAFKA_EXTRA_LISTENERS: the name $name belongs to a built-in listener; pick another (e.g. SSL, SASL_SSL, MTLS)" ;;
+    esac
+    [[ -z ${seen[$name]:-} ]] || die "KAFKA_EXTRA_LISTENERS: listener $name is listed twice"
+    seen[$name]=1
+    if [[ -n ${protocol_of[$name]:-} ]]; then
+      protocol=${protocol_of[$name]}
+    elif [[ $name == SSL || $name == SASL_SSL || $name == SASL_PLAINTEXT ]]; then
+      protocol=$name
+    else
+      die "KAFKA_EXTRA_LISTENERS: listener $name needs a security protocol: add $name:SSL (or SASL_SSL, SASL_PLAINTEXT, PLAINTEXT) to KAFKA_EXTRA_PROTOCOL_MAP"
+    fi
+    ((port >= 1 && port <= 65535)) || die "KAFKA_EXTRA_LISTENERS: port $port of $name is out of range"
+    [[ $port != "$KAFKA_PORT" && $port != "$KAFKA_CONTROLLER_PORT" ]] ||
+      die "KAFKA_EXTRA_LISTENERS: port $port of $name is KAFKA_PORT or KAFKA_CONTROLLER_PORT"
+    EXTRA_LISTENERS+=",$name://$host:$port"
+    EXTRA_ADVERTISED_LISTENERS+=",$name://$host:$port"
+    EXTRA_PROTOCOL_MAP+=",$name:$protocol"
+    EXTRA_ENDPOINTS+=("$host:$port")
+  done
+  for name in "${!protocol_of[@]}"; do
+    [[ -n ${seen[$name]:-} ]] || die "KAFKA_EXTRA_PROTOCOL_MAP: $name is not a listener of KAFKA_EXTRA_LISTENERS"
+  done
+  if [[ -n $KAFKA_EXTRA_PROPERTIES ]]; then
+    [[ -f $KAFKA_EXTRA_PROPERTIES && -r $KAFKA_EXTRA_PROPERTIES ]] ||
+      die "KAFKA_EXTRA_PROPERTIES: $KAFKA_EXTRA_PROPERTIES is not a readable file"
+  fi
+  return 0
 }
-# <<< TLS / SASL listener: extension point <<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<
+
+extra_listener_properties() {
+  [[ -n $KAFKA_EXTRA_PROPERTIES ]] || return 0
+  printf '\n# ----- appended from KAFKA_EXTRA_PROPERTIES=%s -----\n' "$KAFKA_EXTRA_PROPERTIES"
+  cat -- "$KAFKA_EXTRA_PROPERTIES"
+  printf '\n'
+}
+
+# SCRAM credentials for `format --add-scram` (KRaft stores them in the metadata
+# log, so they can only be given when a data dir is formatted).
+SCRAM_ARGS=()
+parse_scram_users() {
+  SCRAM_ARGS=()
+  local -a items=()
+  local item
+  IFS=$'; \t\n' read -rd '' -a items <<<"$KAFKA_SCRAM_USERS" || true
+  for item in "${items[@]}"; do
+    [[ -n $item ]] || continue
+    [[ $item =~ ^SCRAM-SHA-(256|512)=\[name=[^],]+,password=[^]]+\]$ ]] ||
+      die "KAFKA_SCRAM_USERS: expected SCRAM-SHA-256=[name=NAME,password=PASSWORD] (or SCRAM-SHA-512), separated by spaces or ';'; got an entry starting with '${item%%=*}'"
+    SCRAM_ARGS+=(--add-scram "$item")
+  done
+  [[ -z $KAFKA_SCRAM_USERS || ${#SCRAM_ARGS[@]} -gt 0 ]] || die "KAFKA_SCRAM_USERS is set but names no credential"
+  return 0
+}
+
+scram_digest() { [[ -n $KAFKA_SCRAM_USERS ]] && printf '%s' "$KAFKA_SCRAM_USERS" | sha256sum | cut -c1-16 || true; }
 
 # Kafka >= 3.9 formats a dynamic KRaft quorum with `--standalone`
 # (controller.quorum.bootstrap.servers); older versions need static voters.
@@ -245,6 +331,8 @@ EOF
     fi
     extra_listener_properties
   } >"$CONFIG_FILE.tmp"
+  # Appended settings may hold passwords (JAAS users, ssl.key.password).
+  [[ -z $KAFKA_EXTRA_PROPERTIES ]] || chmod 600 "$CONFIG_FILE.tmp"
   mv "$CONFIG_FILE.tmp" "$CONFIG_FILE"
 }
 
@@ -270,6 +358,9 @@ format_storage() {
     if [[ -n $fmt_version && $fmt_version != "$KAFKA_VERSION" ]]; then
       warn "$KAFKA_DATA_DIR was formatted by Kafka $fmt_version, now starting $KAFKA_VERSION (upgrades usually work, downgrades do not; \`reset\` wipes the data)"
     fi
+    if [[ $(state_get scram_users) != "$(scram_digest)" ]]; then
+      warn "KAFKA_SCRAM_USERS differs from when $KAFKA_DATA_DIR was formatted; SCRAM users are only written at format time (\`reset\` wipes the data and formats again)"
+    fi
     return 0
   fi
   local t0 cluster_id
@@ -280,12 +371,14 @@ format_storage() {
   [[ $cluster_id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "unexpected cluster id from StorageTool: $(cat "$KAFKA_DATA_DIR/format.log")"
   local -a args=(format --cluster-id "$cluster_id" --config "$CONFIG_FILE")
   uses_dynamic_quorum && args+=(--standalone)
+  ((${#SCRAM_ARGS[@]} == 0)) || args+=("${SCRAM_ARGS[@]}")
   run_tool "$KAFKA_DATA_DIR/format.log" kafka.tools.StorageTool "${args[@]}" || {
     cat "$KAFKA_DATA_DIR/format.log" >&2
     die "formatting KRaft storage in $LOG_DIRS failed"
   }
   printf 'version=%s\ncluster_id=%s\nport=%s\ncontroller_port=%s\nformatted_at=%s\n' \
     "$KAFKA_VERSION" "$cluster_id" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$(date -u +%FT%TZ)" >"$STATE_FILE"
+  [[ -z $KAFKA_SCRAM_USERS ]] || printf 'scram_users=%s\n' "$(scram_digest)" >>"$STATE_FILE"
   info "formatted KRaft storage (cluster id $cluster_id) in $(elapsed "$t0") s"
 }
 
@@ -314,7 +407,20 @@ broker_pid() {
   return 1
 }
 
-port_open() { (exec 3<>"/dev/tcp/$KAFKA_HOST/$1") 2>/dev/null; }
+# port_open PORT [HOST]: something accepts TCP connections there.
+port_open() { (exec 3<>"/dev/tcp/${2:-$KAFKA_HOST}/$1") 2>/dev/null; }
+
+# wait_extra_listeners TIMEOUT_S: every extra listener accepts connections (the
+# probe only talks to the PLAINTEXT listener).
+wait_extra_listeners() {
+  local deadline=$((SECONDS + $1)) endpoint
+  for endpoint in "${EXTRA_ENDPOINTS[@]}"; do
+    until port_open "${endpoint##*:}" "${endpoint%:*}"; do
+      ((SECONDS < deadline)) || return 1
+      sleep 0.2
+    done
+  done
+}
 
 rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
@@ -388,6 +494,8 @@ print_ready() { echo "KAFKA_BROKERS=$BOOTSTRAP"; }
 cmd_up() {
   local t0 pid
   t0=$(now_ms)
+  parse_extra_listeners
+  parse_scram_users
   if pid=$(broker_pid); then
     if wait_ready "$pid" "$KAFKA_START_TIMEOUT"; then
       info "already running: Kafka $(state_get version) at $BOOTSTRAP (pid $pid, RSS $(rss_mb "$pid") MiB, data $KAFKA_DATA_DIR)"
@@ -400,6 +508,10 @@ cmd_up() {
   local p
   for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
     port_open "$p" && die "port $KAFKA_HOST:$p is already in use by another process (set KAFKA_PORT to use other ports)"
+  done
+  local endpoint
+  for endpoint in "${EXTRA_ENDPOINTS[@]}"; do
+    port_open "${endpoint##*:}" "${endpoint%:*}" && die "port $endpoint of KAFKA_EXTRA_LISTENERS is already in use by another process"
   done
 
   find_java
@@ -435,6 +547,14 @@ cmd_up() {
     fi
     stop_pid "$pid"
     die "the broker did not answer at $BOOTSTRAP within $KAFKA_START_TIMEOUT s; stopped it (logs in $APP_LOG_DIR)"
+  fi
+  if ((${#EXTRA_ENDPOINTS[@]} > 0)); then
+    if ! wait_extra_listeners "$KAFKA_START_TIMEOUT"; then
+      show_log_tail
+      stop_pid "$pid"
+      die "the extra listeners ${EXTRA_LISTENERS#,} did not accept connections within $KAFKA_START_TIMEOUT s; stopped the broker (logs in $APP_LOG_DIR)"
+    fi
+    info "extra listeners: ${EXTRA_LISTENERS#,}"
   fi
   info "Kafka $KAFKA_VERSION is up at $BOOTSTRAP (pid $pid, RSS $(rss_mb "$pid") MiB) in $(elapsed "$t0") s"
   print_ready

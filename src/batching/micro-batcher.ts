@@ -10,13 +10,19 @@
  *   to pause its topic, and resumes once a batch's worth has drained.
  * - A batch is done when every sink wrote it and its dead letters were published; only then are
  *   its offset ranges marked done, and the tracker yields the offsets that may be committed.
+ * - Transient sink failures are retried with backoff (the topic pauses meanwhile). When a sink
+ *   rejects a batch's content (RecordRejectedError), the batch is split in halves, re-decoded from
+ *   the messages it holds, and written again, down to single messages: the ones the sink still
+ *   rejects are dead-lettered (SINK_REJECTED) with its error. Nothing is skipped silently.
  */
 import PQueue from 'p-queue';
 import { PauseReason } from '../backpressure/pause-controller.ts';
 import type { DeadLetter, DeadLetterPublisher } from '../consumers/dead-letter.ts';
 import type { OffsetRange, OffsetTracker } from '../consumers/offset-tracker.ts';
+import { DeadLetterCode } from '../contract/errors.ts';
 import { type BackoffOptions, retryForever } from '../sinks/retry.ts';
-import type { BatchRange, Sink, SinkBatch } from '../sinks/sink.ts';
+import { type BatchRange, isRejection, type Sink, type SinkBatch } from '../sinks/sink.ts';
+import { type BatchTrace, type BatchTracer, LinkCollector } from '../telemetry/tracing.ts';
 
 export interface BatchLimits {
   maxRows: number;
@@ -29,6 +35,12 @@ export interface BatchPayload<D> {
   add(decoded: D, lineage: { topic: string; partition: number; offset: number }): void;
 }
 
+/**
+ * A message a batch holds until it is written: its original bytes, to re-decode it when a sink
+ * rejects the batch and to dead-letter it with those bytes. Accounted in the batch's bytes.
+ */
+export type HeldMessage = Omit<DeadLetter, 'code' | 'reason' | 'topic'>;
+
 export interface MicroBatcherEvents {
   /** The topic should pause (true) or may resume (false) for `reason`. */
   onPause(reason: PauseReason, paused: boolean): void;
@@ -38,7 +50,12 @@ export interface MicroBatcherEvents {
   onSinkRetry?(sink: string, error: unknown, attempt: number, delayMs: number): void;
   /** A sink write has been running for `millis` (reported every `stallWarnMs` while it lasts). */
   onSinkSlow?(sink: string, batchId: number, millis: number): void;
-  /** A batch was abandoned (the pipeline stopped while a sink was failing): nothing was committed. */
+  /** A sink rejected the content of (part of) a batch: it is being split to find the records. */
+  onSinkRejected?(sink: string, batchId: number, messages: number, error: unknown): void;
+  /**
+   * A batch was abandoned: the pipeline stopped while a sink was failing, or a sink failed in a
+   * way no retry can mend (e.g. its store is misconfigured). Nothing past it is committed.
+   */
   onBatchFailed?(id: number, error: unknown): void;
 }
 
@@ -54,6 +71,8 @@ export interface BatchSummary {
 interface FillingBatch<P> {
   id: number;
   payload: P;
+  /** The decoded messages, in fetch order (bounded by maxRows and counted in bytes). */
+  held: HeldMessage[];
   deadLetters: DeadLetter[];
   ranges: Map<number, { first: number; last: number; bytes: number }>;
   messages: number;
@@ -61,10 +80,12 @@ interface FillingBatch<P> {
   lingerTimer?: NodeJS.Timeout;
 }
 
-export interface MicroBatcherOptions<P> {
+export interface MicroBatcherOptions<P, D> {
   topic: string;
   limits: BatchLimits;
   newPayload(): P;
+  /** Decodes a held message again (to rebuild part of a batch a sink rejected). */
+  decode(message: HeldMessage): D;
   sinks: readonly Sink<P>[];
   deadLetters: DeadLetterPublisher;
   tracker: OffsetTracker;
@@ -72,6 +93,15 @@ export interface MicroBatcherOptions<P> {
   events: MicroBatcherEvents;
   /** Report a sink write still running after this long, and again every period (default 60 s). */
   stallWarnMs?: number;
+  /** Spans and batch metrics (docs/telemetry.md); none when absent. */
+  tracing?: BatchTracer;
+}
+
+interface SinkOutcome {
+  written: number;
+  skipped?: boolean;
+  /** Messages the sink rejected, as dead letters (SINK_REJECTED). */
+  rejected: DeadLetter[];
 }
 
 export class MicroBatcher<P extends BatchPayload<D>, D> {
@@ -86,7 +116,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
   private readonly partitionBytes = new Map<number, number>();
   private limits: BatchLimits;
 
-  constructor(private readonly options: MicroBatcherOptions<P>) {
+  constructor(private readonly options: MicroBatcherOptions<P, D>) {
     this.limits = { ...options.limits };
     this.filling = this.newBatch();
     this.inFlight = new PQueue({ concurrency: options.limits.maxInFlight });
@@ -119,8 +149,10 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     if (batch.messages >= maxRows || batch.bytes >= maxBytes) this.flush();
   }
 
-  addDecoded(partition: number, offset: number, bytes: number, decoded: D): void {
+  addDecoded(message: HeldMessage, bytes: number, decoded: D): void {
+    const { partition, offset } = message;
     this.filling.payload.add(decoded, { topic: this.options.topic, partition, offset });
+    this.filling.held.push(message);
     this.account(partition, offset, bytes);
   }
 
@@ -192,17 +224,43 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
       payload: batch.payload,
       ranges: ranges.map((r): BatchRange => ({ partition: r.partition, first: r.first, last: r.last })),
     };
+    const links = new LinkCollector();
+    if (this.options.tracing) {
+      for (const m of batch.held) links.addFromHeaders(m.headers, m.partition, m.offset);
+      for (const m of batch.deadLetters) links.addFromHeaders(m.headers, m.partition, m.offset);
+    }
+    const trace = this.options.tracing?.startBatch({
+      topic: this.options.topic,
+      id: batch.id,
+      ranges: sinkBatch.ranges,
+      messages: batch.messages,
+      bytes: batch.bytes,
+      deadLetters: batch.deadLetters.length,
+      links,
+    });
+    const publish = (letters: DeadLetter[]) => {
+      const send = () => this.retrying('dead-letter', () => this.options.deadLetters.publish(letters), trace);
+      return trace ? trace.publishDeadLetters(letters, send) : send();
+    };
     try {
       const results = await Promise.all([
         ...this.options.sinks.map((sink, i) =>
-          this.sinkQueues[i]?.add(() => this.writeToSink(sink, sinkBatch)),
+          this.sinkQueues[i]?.add(() => {
+            const write = () => this.writeToSink(sink, sinkBatch, batch.held, trace);
+            return trace ? trace.writeSink(sink.name, write) : write();
+          }),
         ),
-        this.retrying('dead-letter', () => this.options.deadLetters.publish(batch.deadLetters)),
+        publish(batch.deadLetters),
       ]);
       const written: Record<string, number> = {};
+      const rejected: DeadLetter[] = [];
       this.options.sinks.forEach((sink, i) => {
-        written[sink.name] = (results[i] as number | undefined) ?? 0;
+        const result = results[i] as SinkOutcome | undefined;
+        written[sink.name] = result?.written ?? 0;
+        rejected.push(...(result?.rejected ?? []));
       });
+      if (rejected.length > 0) await publish(rejected);
+      trace?.end();
       for (const range of ranges) {
         const commit = this.options.tracker.complete(range);
         if (commit !== undefined) this.options.events.onCommittable(range.partition, commit);
@@ -211,16 +269,24 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
         id: batch.id,
         messages: batch.messages,
         bytes: batch.bytes,
-        deadLetters: batch.deadLetters.length,
+        deadLetters: batch.deadLetters.length + rejected.length,
         written,
         millis: performance.now() - started,
       });
+    } catch (error) {
+      trace?.fail(error);
+      throw error;
     } finally {
       this.release(batch);
     }
   }
 
-  private async writeToSink(sink: Sink<P>, batch: SinkBatch<P>): Promise<number> {
+  private async writeToSink(
+    sink: Sink<P>,
+    batch: SinkBatch<P>,
+    held: HeldMessage[],
+    trace?: BatchTrace,
+  ): Promise<SinkOutcome> {
     // A native store call cannot be cancelled; a write that does not return must at least be seen.
     const started = performance.now();
     const every = this.options.stallWarnMs ?? 60_000;
@@ -230,20 +296,91 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     );
     watchdog.unref();
     try {
-      const result = await this.retrying(sink.name, () => sink.writeBatch(batch));
-      return result.written;
+      const result = await this.retrying(sink.name, () => sink.writeBatch(batch), trace);
+      return { written: result.written, skipped: result.skipped, rejected: [] };
+    } catch (error) {
+      if (!isRejection(error) || this.stopping) throw error;
+      return await this.isolate(sink, batch.id, held, error, trace);
     } finally {
       clearInterval(watchdog);
     }
   }
 
-  private async retrying<T>(name: string, operation: () => Promise<T>): Promise<T> {
+  /**
+   * `messages` were rejected together by `sink`: write each half again (rebuilt from the held
+   * bytes), and split what is still rejected until single messages remain; those are dead letters.
+   */
+  private async isolate(
+    sink: Sink<P>,
+    batchId: number,
+    messages: HeldMessage[],
+    error: unknown,
+    trace?: BatchTrace,
+  ): Promise<SinkOutcome> {
+    this.options.events.onSinkRejected?.(sink.name, batchId, messages.length, error);
+    trace?.rejected(sink.name, messages.length, error);
+    const [only] = messages;
+    if (messages.length === 1 && only)
+      return { written: 0, rejected: [this.letter(only, DeadLetterCode.SINK_REJECTED, error)] };
+    const outcome: SinkOutcome = { written: 0, rejected: [] };
+    const middle = Math.ceil(messages.length / 2);
+    for (const half of [messages.slice(0, middle), messages.slice(middle)]) {
+      const part = this.rebuild(batchId, half);
+      outcome.rejected.push(...part.rejected);
+      if (part.decoded.length === 0) continue;
+      let result: SinkOutcome;
+      try {
+        const written = await this.retrying(sink.name, () => sink.writeBatch(part.batch), trace);
+        result = { written: written.written, rejected: [] };
+      } catch (halfError) {
+        if (!isRejection(halfError) || this.stopping) throw halfError;
+        result = await this.isolate(sink, batchId, part.decoded, halfError, trace);
+      }
+      outcome.written += result.written;
+      outcome.rejected.push(...result.rejected);
+    }
+    return outcome;
+  }
+
+  /** A sink batch of `messages`, decoded again; a message that no longer decodes is a dead letter. */
+  private rebuild(
+    id: number,
+    messages: HeldMessage[],
+  ): { batch: SinkBatch<P>; decoded: HeldMessage[]; rejected: DeadLetter[] } {
+    const { topic } = this.options;
+    const payload = this.options.newPayload();
+    const decoded: HeldMessage[] = [];
+    const rejected: DeadLetter[] = [];
+    const ranges = new Map<number, { partition: number; first: number; last: number }>();
+    for (const message of messages) {
+      const { partition, offset } = message;
+      try {
+        payload.add(this.options.decode(message), { topic, partition, offset });
+      } catch (error) {
+        rejected.push(this.letter(message, DeadLetterCode.DECODER_FAILED, error));
+        continue;
+      }
+      decoded.push(message);
+      const range = ranges.get(partition);
+      if (range) range.last = offset;
+      else ranges.set(partition, { partition, first: offset, last: offset });
+    }
+    return { batch: { id, topic, payload, ranges: [...ranges.values()] }, decoded, rejected };
+  }
+
+  private letter(message: HeldMessage, code: DeadLetterCode, error: unknown): DeadLetter {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ...message, topic: this.options.topic, code, reason };
+  }
+
+  private async retrying<T>(name: string, operation: () => Promise<T>, trace?: BatchTrace): Promise<T> {
     const value = await retryForever(operation, this.options.retry, {
       shouldStop: () => this.stopping,
       onRetry: (error, attempt, delayMs) => {
         if (this.failingSinks.size === 0) this.options.events.onPause(PauseReason.SINK_FAILURE, true);
         this.failingSinks.add(name);
         this.options.events.onSinkRetry?.(name, error, attempt, delayMs);
+        trace?.retry(name, attempt, delayMs, error);
       },
     });
     if (this.failingSinks.delete(name) && this.failingSinks.size === 0) {
@@ -269,6 +406,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     return {
       id: this.nextId++,
       payload: this.options.newPayload(),
+      held: [],
       deadLetters: [],
       ranges: new Map(),
       messages: 0,

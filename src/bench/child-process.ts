@@ -163,6 +163,8 @@ export function isolatedEnv(id: string, dir: string, extra: Record<string, strin
     VARSTREAM_TOPIC_DEAD_LETTER: `${id}-dlq`,
     VARSTREAM_LANCEDB_URI: join(dir, 'lancedb'),
     VARSTREAM_KUZU_PATH: join(dir, 'kuzu', 'graph.kuzu'),
+    // Several consumers run on one machine: no fixed HTTP port unless a caller asks for one.
+    VARSTREAM_HTTP_PORT: '0',
     ...extra,
   };
 }

@@ -1,11 +1,24 @@
-/** `varstream consume`: run the configured pipelines until SIGTERM/SIGINT, then stop cleanly. */
+/**
+ * `varstream consume`: run the configured pipelines until SIGTERM/SIGINT, then stop cleanly. The
+ * OpenTelemetry SDK (OTLP export from OTEL_* variables, Prometheus on /metrics) and the HTTP
+ * endpoint (/healthz, /readyz, /metrics) are started here; library code uses only the API.
+ */
+import { readFileSync } from 'node:fs';
 import { describeBudget } from '../backpressure/memory-budget.ts';
 import { type Config, describeConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { configuredPipelines } from '../pipelines/index.ts';
+import { HealthServer } from '../telemetry/health.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { ConsumerMetrics } from '../telemetry/metrics.ts';
+import { startTelemetry } from '../telemetry/sdk.ts';
+import { BatchTracer } from '../telemetry/tracing.ts';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export async function consume(config: Config, logger: Logger): Promise<number> {
   logger.info({ config: describeConfig(config) }, 'starting varstream');
@@ -14,6 +27,22 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
       { memory: describeBudget(config.memoryBudget) },
       'memory budget (explicit settings win over derived sizes)',
     );
+  const telemetry = startTelemetry({ logger, serviceVersion: VERSION });
+  const { groupId } = config.kafka;
+  const metrics = new ConsumerMetrics({ groupId });
+  const tracing = new BatchTracer({ groupId, deadLetterTopic: config.topics.deadLetter, metrics });
+  const { httpPort, httpHost, livenessTtlMs, lagIntervalMs } = config.telemetry;
+  const health =
+    httpPort > 0
+      ? new HealthServer({
+          port: httpPort,
+          host: httpHost,
+          livenessTtlMs,
+          metrics: telemetry.metricsHandler,
+          logger,
+        })
+      : undefined;
+  await health?.start();
   const kafka = createKafka(config, logger);
   await ensureTopics(kafka, config);
   const consumer = new PipelineConsumer({
@@ -21,9 +50,26 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
     config,
     logger,
     pipelines: configuredPipelines(config, logger),
+    telemetry: { metrics, tracing, health, lagIntervalMs },
   });
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
+    const stop = () => {
+      // A sink call stuck in native code cannot be cancelled: past the grace period the process
+      // exits anyway (non-zero); what it had not committed is re-read by the next run.
+      const deadline = setTimeout(() => {
+        logger.error(
+          { graceMs: config.shutdownGraceMs },
+          'grace period over before the stop completed: exiting; uncommitted messages will be re-read',
+        );
+        resolve(1);
+      }, config.shutdownGraceMs);
+      deadline.unref();
+      void consumer.stop().then((clean) => {
+        clearTimeout(deadline);
+        resolve(clean && consumer.failure === undefined ? 0 : 1);
+      });
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
@@ -31,13 +77,20 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
         process.exit(130);
       }
       logger.info({ signal }, 'stopping: flushing buffered batches and committing');
-      void consumer.stop().then((clean) => resolve(clean ? 0 : 1));
+      stop();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    consumer.once('failed', () => stop());
   });
   await consumer.start();
   const code = await stopped;
   logger.info({ stats: consumer.stats, exitCode: code }, 'stopped');
+  // Export what is left, but a collector that does not answer must not hold the exit.
+  await Promise.race([
+    telemetry.shutdown().catch(() => undefined),
+    new Promise((resolve) => setTimeout(resolve, 3_000).unref()),
+  ]);
+  await health?.stop();
   return code;
 }

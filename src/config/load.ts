@@ -3,14 +3,15 @@
  * environment variables, then explicit overrides (CLI flags, tests). Validated once; an invalid
  * value fails start with an error naming the field, its environment variable and what is accepted.
  */
-import { readFileSync } from 'node:fs';
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import {
   deriveBudget,
   type LimitSource,
   type MemoryBudget,
   resolveLimit,
 } from '../backpressure/memory-budget.ts';
-import { type Config, type ConfigInput, configSchema } from './schema.ts';
+import { type Config, type ConfigInput, configSchema, SASL_MECHANISMS } from './schema.ts';
 
 export interface EnvBinding {
   env: string;
@@ -50,6 +51,45 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     path: 'kafka.topicPartitions',
     description: 'Partitions of created topics',
   },
+  { env: 'KAFKA_SSL', path: 'kafka.ssl.enabled', description: 'TLS to the brokers (true or false)' },
+  {
+    env: 'KAFKA_SSL_CA_FILE',
+    path: 'kafka.ssl.caFile',
+    description: "PEM file of the CA certificates to trust (unset: Node's bundled roots)",
+  },
+  {
+    env: 'KAFKA_SSL_CERT_FILE',
+    path: 'kafka.ssl.certFile',
+    description: 'PEM client certificate for mutual TLS',
+  },
+  {
+    env: 'KAFKA_SSL_KEY_FILE',
+    path: 'kafka.ssl.keyFile',
+    description: 'PEM private key of the client certificate',
+  },
+  {
+    env: 'KAFKA_SSL_KEY_PASSWORD',
+    path: 'kafka.ssl.keyPassword',
+    description: 'Passphrase of an encrypted client key',
+    secret: true,
+  },
+  {
+    env: 'KAFKA_SSL_REJECT_UNAUTHORIZED',
+    path: 'kafka.ssl.rejectUnauthorized',
+    description: 'Verify the broker certificate and host name',
+  },
+  {
+    env: 'KAFKA_SSL_SERVERNAME',
+    path: 'kafka.ssl.servername',
+    description: "Host name for SNI and verification instead of the broker's address",
+  },
+  {
+    env: 'KAFKA_SASL_MECHANISM',
+    path: 'kafka.sasl.mechanism',
+    description: `SASL mechanism: ${SASL_MECHANISMS.join(', ')}`,
+  },
+  { env: 'KAFKA_SASL_USERNAME', path: 'kafka.sasl.username', description: 'SASL username' },
+  { env: 'KAFKA_SASL_PASSWORD', path: 'kafka.sasl.password', description: 'SASL password', secret: true },
   { env: 'VARSTREAM_TOPIC_VARIANTS', path: 'topics.variants', description: 'Variants topic' },
   { env: 'VARSTREAM_TOPIC_EMBEDDINGS', path: 'topics.embeddings', description: 'Embeddings topic' },
   { env: 'VARSTREAM_TOPIC_DEAD_LETTER', path: 'topics.deadLetter', description: 'Dead-letter topic' },
@@ -126,6 +166,22 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     path: 'shutdownGraceMs',
     description: 'Time allowed for a clean stop',
   },
+  {
+    env: 'VARSTREAM_HTTP_PORT',
+    path: 'telemetry.httpPort',
+    description: 'Port of /healthz, /readyz and /metrics (0: off)',
+  },
+  { env: 'VARSTREAM_HTTP_HOST', path: 'telemetry.httpHost', description: 'Interface of the HTTP endpoint' },
+  {
+    env: 'VARSTREAM_LAG_INTERVAL_MS',
+    path: 'telemetry.lagIntervalMs',
+    description: 'How often consumer lag is polled for the lag gauge (0: never)',
+  },
+  {
+    env: 'VARSTREAM_HEALTH_TTL_MS',
+    path: 'telemetry.livenessTtlMs',
+    description: '/healthz fails after this long without consume-loop progress',
+  },
   { env: 'LOG_LEVEL', path: 'logLevel', description: 'Log level' },
   {
     env: 'VARSTREAM_TEST_SINK_DELAY_MS',
@@ -136,6 +192,16 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     env: 'VARSTREAM_TEST_SINK_BALLAST',
     path: 'testing.sinkBallastBytes',
     description: 'Test only: every delayed sink write holds this many bytes meanwhile',
+  },
+  {
+    env: 'VARSTREAM_TEST_SINK_FAILURE_RATE',
+    path: 'testing.sinkFailureRate',
+    description: 'Test only: probability that a sink write attempt fails transiently',
+  },
+  {
+    env: 'VARSTREAM_TEST_SINK_REJECT_EVERY',
+    path: 'testing.sinkRejectEvery',
+    description: 'Test only: sinks reject messages at offsets o with o % N = N - 1',
   },
 ];
 
@@ -163,7 +229,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const raw: Record<string, unknown> = emptySections();
   const file = env.VARSTREAM_CONFIG;
-  if (file) deepMerge(raw, readConfigFile(file));
+  if (file) {
+    const content = readConfigFile(file);
+    rejectSecretsInFile(file, content);
+    deepMerge(raw, content);
+  }
   for (const binding of ENV_BINDINGS) {
     const value = env[binding.env];
     if (value !== undefined && value !== '') setPath(raw, binding.path, value);
@@ -173,6 +243,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => describeIssue(issue, raw)));
   }
+  const security = kafkaSecurityProblems(result.data);
+  if (security.length > 0) throw new ConfigError(security);
   return applyMemoryBudget(result.data, raw, options.readCgroup);
 }
 
@@ -206,7 +278,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const binding of ENV_BINDINGS) {
     const value = getPath(config as unknown as Record<string, unknown>, binding.path);
-    out[binding.path] = binding.secret ? '<redacted>' : value;
+    out[binding.path] = binding.secret && value !== undefined ? '<redacted>' : value;
   }
   return out;
 }
@@ -216,11 +288,175 @@ function describeIssue(
   raw: Record<string, unknown>,
 ): string {
   const path = issue.path.filter((p) => typeof p === 'string').join('.');
+  return describeField(path, getPath(raw, path), issue.message);
+}
+
+/** `field (env VAR) = value: message`, a secret's value never shown. */
+function describeField(path: string, value: unknown, message: string): string {
   const binding = ENV_BINDINGS.find((b) => b.path === path);
-  const value = getPath(raw, path);
-  const shown = value === undefined ? '' : ` = ${JSON.stringify(value)}`;
+  const shown = value === undefined ? '' : binding?.secret ? ' = <redacted>' : ` = ${JSON.stringify(value)}`;
   const via = binding ? ` (env ${binding.env})` : '';
-  return `${path}${via}${shown}: ${issue.message}`;
+  return `${path}${via}${shown}: ${message}`;
+}
+
+function envOf(path: string): string {
+  return ENV_BINDINGS.find((b) => b.path === path)?.env ?? path;
+}
+
+/** Passwords come from the environment only, never from a configuration file. */
+function rejectSecretsInFile(file: string, content: Record<string, unknown>): void {
+  const problems = ENV_BINDINGS.filter((b) => b.secret && getPath(content, b.path) !== undefined).map(
+    (b) =>
+      `${b.path} in VARSTREAM_CONFIG = ${JSON.stringify(file)}: secrets are read from the environment only; set ${b.env} instead`,
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/**
+ * The rules between the Kafka TLS and SASL settings, then (TLS on) the files they name. Each
+ * problem names the field, its environment variable and what is expected.
+ */
+function kafkaSecurityProblems(config: Config): string[] {
+  const { ssl, sasl } = config.kafka;
+  const problems: string[] = [];
+  const at = (path: string, message: string) =>
+    problems.push(describeField(path, getPath(config as unknown as Record<string, unknown>, path), message));
+  const tlsOn = `only used with TLS: set ${envOf('kafka.ssl.enabled')}=true`;
+  if (!ssl.enabled) {
+    for (const field of ['caFile', 'certFile', 'keyFile', 'keyPassword', 'servername'] as const) {
+      if (ssl[field] !== undefined) at(`kafka.ssl.${field}`, tlsOn);
+    }
+    if (!ssl.rejectUnauthorized) at('kafka.ssl.rejectUnauthorized', tlsOn);
+  } else {
+    if (ssl.certFile !== undefined && ssl.keyFile === undefined)
+      at(
+        'kafka.ssl.keyFile',
+        `required with ${envOf('kafka.ssl.certFile')}: the client certificate's private key (PEM)`,
+      );
+    if (ssl.keyFile !== undefined && ssl.certFile === undefined)
+      at(
+        'kafka.ssl.certFile',
+        `required with ${envOf('kafka.ssl.keyFile')}: the client certificate of that key (PEM)`,
+      );
+    if (ssl.keyPassword !== undefined && ssl.keyFile === undefined)
+      at(
+        'kafka.ssl.keyPassword',
+        `only used with ${envOf('kafka.ssl.keyFile')} (the passphrase of that key)`,
+      );
+  }
+  if (sasl.mechanism !== undefined) {
+    for (const field of ['username', 'password'] as const) {
+      if (sasl[field] === undefined)
+        at(`kafka.sasl.${field}`, `required with ${envOf('kafka.sasl.mechanism')}=${sasl.mechanism}`);
+    }
+  } else if (sasl.username !== undefined || sasl.password !== undefined) {
+    at(
+      'kafka.sasl.mechanism',
+      `required with ${envOf('kafka.sasl.username')} and ${envOf('kafka.sasl.password')}: expected one of: ${SASL_MECHANISMS.join(', ')}`,
+    );
+  }
+  if (ssl.enabled) readTlsFiles(config, at);
+  return problems;
+}
+
+/** The PEM text of the files `kafka.ssl` names, for the TLS options of the Kafka client. */
+export interface KafkaTlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/**
+ * Reads the files `kafka.ssl` names and checks them: readable, PEM of the right kind, an encrypted
+ * key opens with `kafka.ssl.keyPassword`, the certificate belongs to the key and has not expired.
+ * Throws a ConfigError naming the field and its environment variable.
+ */
+export function readKafkaTls(config: Config): KafkaTlsFiles {
+  const problems: string[] = [];
+  const files = readTlsFiles(config, (path, message) =>
+    problems.push(describeField(path, getPath(config as unknown as Record<string, unknown>, path), message)),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return files;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function readTlsFiles(config: Config, at: (path: string, message: string) => void): KafkaTlsFiles {
+  const { ssl } = config.kafka;
+  const files: KafkaTlsFiles = {};
+  const read = (field: 'caFile' | 'certFile' | 'keyFile'): string | undefined => {
+    const file = ssl[field];
+    if (file === undefined) return undefined;
+    try {
+      if (!statSync(file).isFile()) {
+        at(`kafka.ssl.${field}`, 'cannot read the file: not a regular file');
+        return undefined;
+      }
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      at(`kafka.ssl.${field}`, `cannot read the file: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  const certificates = (text: string): X509Certificate[] | undefined => {
+    try {
+      const blocks = text.match(PEM_CERTIFICATE) ?? [];
+      return blocks.length > 0 ? blocks.map((block) => new X509Certificate(block)) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const ca = read('caFile');
+  if (ca !== undefined) {
+    if (certificates(ca)) files.ca = ca;
+    else at('kafka.ssl.caFile', 'expected PEM CA certificates (-----BEGIN CERTIFICATE-----)');
+  }
+  const cert = read('certFile');
+  let leaf: X509Certificate | undefined;
+  if (cert !== undefined) {
+    leaf = certificates(cert)?.[0];
+    if (!leaf) at('kafka.ssl.certFile', 'expected a PEM certificate (-----BEGIN CERTIFICATE-----)');
+    else if (Date.parse(leaf.validTo) < Date.now())
+      at('kafka.ssl.certFile', `the certificate expired on ${leaf.validTo}`);
+    else files.cert = cert;
+  }
+  const key = read('keyFile');
+  if (key !== undefined) {
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(key);
+    let keyObject: KeyObject | undefined;
+    if (encrypted && ssl.keyPassword === undefined) {
+      at(
+        'kafka.ssl.keyFile',
+        `the key is encrypted: set its passphrase in ${envOf('kafka.ssl.keyPassword')}`,
+      );
+    } else {
+      try {
+        keyObject = createPrivateKey({ key, format: 'pem', passphrase: ssl.keyPassword });
+      } catch (error) {
+        if (encrypted)
+          at(
+            'kafka.ssl.keyPassword',
+            `does not decrypt the key in ${envOf('kafka.ssl.keyFile')} (wrong passphrase?)`,
+          );
+        else
+          at(
+            'kafka.ssl.keyFile',
+            `expected a PEM private key (-----BEGIN PRIVATE KEY-----, RSA or EC): ${(error as Error).message}`,
+          );
+      }
+    }
+    if (keyObject) {
+      if (leaf && !leaf.checkPrivateKey(keyObject))
+        at(
+          'kafka.ssl.certFile',
+          `the certificate does not belong to the key in ${envOf('kafka.ssl.keyFile')}`,
+        );
+      else files.key = key;
+    }
+  }
+  return files;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -253,6 +489,7 @@ function emptySections(): Record<string, unknown> {
     batch: {},
     sink: {},
     memory: {},
+    telemetry: {},
     testing: {},
   };
 }

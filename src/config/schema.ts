@@ -45,6 +45,63 @@ const brokerList = z
       .min(1, { error: 'expected at least one host:port' }),
   );
 
+/** `true` or `false` (any case), or a boolean. */
+const flag = z.union([z.boolean(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'boolean') return value;
+  const text = value.trim().toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  ctx.addIssue({ code: 'custom', message: 'expected true or false' });
+  return z.NEVER;
+});
+
+const filePath = z.string().trim().min(1, { error: 'expected a file path' });
+const nonEmpty = z.string().min(1, { error: 'expected a non-empty value' });
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/**
+ * TLS and SASL towards the brokers. Off unless set; the rules between the fields (a client
+ * certificate needs its key, a SASL mechanism needs a username and a password, ...) and the files
+ * themselves are checked by loadConfig, which knows the environment variables to name.
+ */
+const kafkaSsl = z
+  .object({
+    /** TLS to the brokers (KAFKA_SSL=true). Without caFile, Node's bundled root CAs are trusted. */
+    enabled: flag.default(false),
+    /** PEM file of the CA certificate(s) to trust instead of Node's bundled roots. */
+    caFile: filePath.optional(),
+    /** PEM client certificate (chain) for mutual TLS; needs keyFile. */
+    certFile: filePath.optional(),
+    /** PEM private key of certFile (PKCS#8, PKCS#1 or SEC1; may be encrypted). */
+    keyFile: filePath.optional(),
+    /** Passphrase of an encrypted keyFile. Secret: environment only. */
+    keyPassword: nonEmpty.optional(),
+    /** Verify the broker certificate against the trusted CAs and the host name. */
+    rejectUnauthorized: flag.default(true),
+    /** Host name for SNI and certificate verification, instead of the broker's address. */
+    servername: z
+      .string()
+      .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/, { error: 'expected a host name' })
+      .optional(),
+  })
+  .prefault({});
+
+const kafkaSasl = z
+  .object({
+    mechanism: z
+      .preprocess(
+        (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+        z.enum(SASL_MECHANISMS, { error: `expected one of: ${SASL_MECHANISMS.join(', ')}` }),
+      )
+      .optional(),
+    username: nonEmpty.optional(),
+    /** Secret: environment only. */
+    password: nonEmpty.optional(),
+  })
+  .prefault({});
+
 export const VARIANT_SINKS = ['lancedb', 'kuzu'] as const;
 export type VariantSinkName = (typeof VARIANT_SINKS)[number];
 
@@ -97,6 +154,8 @@ export const configSchema = z.object({
     maxMessageBytes: bytes(1024, 512 * 1024 ** 2).default(8 * 1024 ** 2),
     /** Partitions of the topics `varstream topics create` makes. */
     topicPartitions: int(1, 1024).default(3),
+    ssl: kafkaSsl,
+    sasl: kafkaSasl,
   }),
   topics: z.object({
     variants: topicName.default('variants'),
@@ -164,12 +223,31 @@ export const configSchema = z.object({
     sampleIntervalMs: int(10, 60_000).default(250),
   }),
   shutdownGraceMs: int(1_000, 600_000).default(25_000),
+  /** The HTTP endpoint (/healthz, /readyz, /metrics) and the consumer-lag gauge. */
+  telemetry: z.object({
+    /** Port of /healthz, /readyz and /metrics (Prometheus); 0 disables the endpoint. */
+    httpPort: int(0, 65_535).default(9464),
+    /** The interface it listens on. */
+    httpHost: z.string().min(1).default('0.0.0.0'),
+    /** /healthz fails when the consume loop made no progress for this long. */
+    livenessTtlMs: int(1_000, 3_600_000).default(60_000),
+    /** How often consumer lag is polled from Kafka for the lag gauge; 0: never. */
+    lagIntervalMs: int(0, 3_600_000).default(15_000),
+  }),
   /** Fault and delay injection for tests and benchmarks. Never set in production. */
   testing: z.object({
     /** Every sink write waits this long first (a slow sink, on purpose). */
     sinkDelayMs: int(0, 600_000).default(0),
     /** Every delayed sink write also holds this many bytes (a store's working set, on purpose). */
     sinkBallastBytes: bytes(0, 4 * 1024 ** 3).default(0),
+    /** Each sink write attempt fails first (transiently) with this probability, 0 to 0.9. */
+    sinkFailureRate: z.coerce
+      .number({ error: 'expected a probability between 0 and 0.9' })
+      .min(0, { error: 'expected a probability between 0 and 0.9' })
+      .max(0.9, { error: 'expected a probability between 0 and 0.9' })
+      .default(0),
+    /** Sinks reject (as content) every message whose offset o has o % N === N - 1; 0 disables. */
+    sinkRejectEvery: int(0, 1_000_000_000).default(0),
   }),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of: ${LOG_LEVELS.join(', ')}` }).default('info'),
 });

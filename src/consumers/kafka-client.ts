@@ -1,5 +1,16 @@
-/** Builds the kafkajs client from configuration, with kafkajs' own logs routed to our logger. */
-import { type ConsumerConfig, Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+/**
+ * Builds the kafkajs client from configuration (brokers, TLS, SASL), with kafkajs' own logs routed
+ * to our logger.
+ */
+import {
+  type ConsumerConfig,
+  Kafka,
+  type KafkaConfig,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+  type SASLOptions,
+} from 'kafkajs';
+import { ConfigError, readKafkaTls } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
@@ -12,9 +23,17 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 export function createKafka(config: Config, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafkajs' });
+  const security = kafkaSecurity(config);
+  if (security.sasl?.mechanism === 'plain' && !security.ssl) {
+    logger.warn(
+      { component: 'kafka-client' },
+      'SASL PLAIN without TLS sends the password in clear text; set KAFKA_SSL=true',
+    );
+  }
   return new Kafka({
     clientId: config.kafka.clientId,
     brokers: config.kafka.brokers,
+    ...security,
     logLevel: KafkaLogLevel.WARN,
     logCreator:
       () =>
@@ -23,6 +42,38 @@ export function createKafka(config: Config, logger: Logger): Kafka {
         log[LEVELS[level] ?? 'info']({ namespace, ...rest }, message);
       },
   });
+}
+
+/**
+ * The `ssl` and `sasl` options of kafkajs for `config.kafka`; neither when TLS and SASL are off.
+ * Reads the PEM files `kafka.ssl` names (a ConfigError naming the environment variable if one
+ * cannot be read or does not fit).
+ */
+export function kafkaSecurity(config: Config): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const { ssl, sasl } = config.kafka;
+  const options: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (ssl.enabled) {
+    options.ssl = {
+      ...readKafkaTls(config),
+      ...(ssl.keyPassword !== undefined && { passphrase: ssl.keyPassword }),
+      ...(ssl.servername !== undefined && { servername: ssl.servername }),
+      rejectUnauthorized: ssl.rejectUnauthorized,
+    };
+  }
+  if (sasl.mechanism !== undefined) {
+    if (sasl.username === undefined || sasl.password === undefined) {
+      throw new ConfigError([
+        `kafka.sasl (env KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD): required with KAFKA_SASL_MECHANISM=${sasl.mechanism}`,
+      ]);
+    }
+    // One object for the three mechanisms; TypeScript does not spread the union over SASLOptions.
+    options.sasl = {
+      mechanism: sasl.mechanism,
+      username: sasl.username,
+      password: sasl.password,
+    } as SASLOptions;
+  }
+  return options;
 }
 
 /** The consumer settings every varstream consumer uses (group, session, fetch sizes). */

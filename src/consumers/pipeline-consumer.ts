@@ -23,12 +23,20 @@ import {
 } from '../backpressure/memory-monitor.ts';
 import { PauseController, PauseReason } from '../backpressure/pause-controller.ts';
 import { AdaptiveBatchSize } from '../batching/adaptive.ts';
-import { type BatchPayload, type BatchSummary, MicroBatcher } from '../batching/micro-batcher.ts';
+import {
+  type BatchPayload,
+  type BatchSummary,
+  type HeldMessage,
+  MicroBatcher,
+} from '../batching/micro-batcher.ts';
 import type { Config } from '../config/schema.ts';
 import { DeadLetterCode, DecodeError } from '../contract/errors.ts';
 import type { RawMessage } from '../contract/raw-message.ts';
 import type { Sink } from '../sinks/sink.ts';
+import { type HealthServer, READINESS } from '../telemetry/health.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { adminOffsets, type ConsumerMetrics, LagPoller, timedCommits } from '../telemetry/metrics.ts';
+import type { BatchTracer } from '../telemetry/tracing.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { type DeadLetter, type DeadLetterPublisher, KafkaDeadLetterPublisher } from './dead-letter.ts';
 import { consumerConfig } from './kafka-client.ts';
@@ -66,13 +74,27 @@ export interface PipelineConsumerOptions {
   pipelines: PipelineSpec<any, any>[];
   /** Replaces the Kafka dead-letter producer (tests). */
   deadLetters?: DeadLetterPublisher;
+  /** Metrics, spans and health (docs/telemetry.md); each optional. */
+  telemetry?: ConsumerTelemetry;
+  /** Test only: awaited before each fetched batch is handled (a consume loop stalled on purpose). */
+  beforeBatch?: () => Promise<void>;
+}
+
+export interface ConsumerTelemetry {
+  metrics?: ConsumerMetrics;
+  tracing?: BatchTracer;
+  health?: HealthServer;
+  /** Poll consumer lag this often for the lag gauge (needs metrics); 0 or absent: never. */
+  lagIntervalMs?: number;
 }
 
 /**
  * Events: `batch` (BatchSummary), `commit` ({topic, partition, offset}), `pause` / `resume`
  * ({topic, partitions, reasons}), `sink-retry` ({sink, attempt, delayMs, error}), `sink-slow`
- * ({sink, batch, millis}: a write still running after a minute), `memory-level` ({level}),
- * `joined` (assignment).
+ * ({sink, batch, millis}: a write still running after a minute), `sink-rejected` ({sink, batch,
+ * messages, error}: a sink refused records; the batch is being split), `memory-level` ({level}),
+ * `joined` (assignment), `failed` ({batch?, error}: a batch no retry can write, or kafkajs gave
+ * up; the owner should stop the consumer, and `failure` holds the error).
  */
 export class PipelineConsumer extends EventEmitter {
   readonly stats: ConsumerStats = { messages: 0, deadLetters: {}, written: {}, batches: 0 };
@@ -83,9 +105,16 @@ export class PipelineConsumer extends EventEmitter {
   private readonly commits: CommitQueue;
   private readonly log: Logger;
   private stopping: Promise<boolean> | undefined;
+  /** Set when a batch failed permanently: the consumer must stop and report failure. */
+  failure: unknown;
   private readonly memory: MemoryMonitor | undefined;
   private emptySince: number | undefined;
   private lastShrink = 0;
+  /** This member's partitions per topic, from the last join. */
+  private assignment = new Map<string, number[]>();
+  /** The offsets this member committed, `topic:partition` -> offset (for the lag gauge). */
+  private readonly committed = new Map<string, number>();
+  private lag: { poller: LagPoller; close(): Promise<void> } | undefined;
 
   constructor(private readonly options: PipelineConsumerOptions) {
     super();
@@ -113,12 +142,52 @@ export class PipelineConsumer extends EventEmitter {
       this.memory.on('level', (level: MemoryLevel) => this.onMemoryLevel(level));
       this.memory.on('sample', (sample: MemorySample) => this.onMemorySample(sample));
     }
-    this.commits = new CommitQueue(this.consumer, this.log, (c) => this.emit('commit', c));
+    const { metrics, tracing } = options.telemetry ?? {};
+    this.commits = new CommitQueue(
+      metrics ? timedCommits(this.consumer, metrics) : this.consumer,
+      this.log,
+      (c) => {
+        this.committed.set(`${c.topic}:${c.partition}`, c.offset);
+        tracing?.committed(c.topic, c.partition, c.offset);
+        this.emit('commit', c);
+      },
+    );
     const deadLetters =
       options.deadLetters ??
       new KafkaDeadLetterPublisher(this.producer, config.topics.deadLetter, config.kafka.groupId);
     for (const spec of options.pipelines)
       this.pipelines.set(spec.topic, this.createPipeline(spec, deadLetters));
+    if (metrics) this.observe(metrics);
+  }
+
+  private observe(metrics: ConsumerMetrics): void {
+    metrics.declarePipelines(
+      [...this.pipelines.values()].map(({ spec }) => ({
+        topic: spec.topic,
+        sinks: spec.sinks.map((s: Sink<unknown>) => s.name),
+      })),
+    );
+    metrics.observePaused(() => ({ assigned: this.assignment, paused: this.pauses.paused() }));
+    metrics.observeHeldBytes(() =>
+      [...this.pipelines].map(([topic, p]) => ({ topic, bytes: p.batcher.bytesHeld })),
+    );
+    const budget = this.options.config.memoryBudget;
+    if (this.memory && budget) {
+      let used: number | undefined;
+      this.memory.on('sample', (sample: MemorySample) => {
+        used = sample.usedBytes;
+      });
+      metrics.observeMemory(() => ({
+        level: this.memory?.level ?? MemoryLevel.NORMAL,
+        usedBytes: used,
+        limitBytes: budget.limitBytes,
+        thresholds: {
+          warning: budget.warningBytes,
+          critical: budget.criticalBytes,
+          emergency: budget.emergencyBytes,
+        },
+      }));
+    }
   }
 
   /** Bytes all pipelines hold: fetched, batched and being written. */
@@ -129,12 +198,34 @@ export class PipelineConsumer extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    const { health, metrics, lagIntervalMs } = this.options.telemetry ?? {};
     this.memory?.start();
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.start();
+    health?.setReady(READINESS.SINKS_OPEN, true);
     if (!this.options.deadLetters) await this.producer.connect();
+    if (health) {
+      const { events } = this.consumer;
+      this.consumer.on(events.CONNECT, () => health.setReady(READINESS.KAFKA_CONNECTED, true));
+      this.consumer.on(events.DISCONNECT, () => health.setReady(READINESS.KAFKA_CONNECTED, false));
+      this.consumer.on(events.REBALANCING, () =>
+        health.setReady(READINESS.GROUP_JOINED, false, 'rebalancing'),
+      );
+      // A fetch starting is progress too: an idle, caught-up consumer is alive.
+      this.consumer.on(events.FETCH_START, () => health.progress());
+    }
+    if (metrics && lagIntervalMs && lagIntervalMs > 0) await this.startLag(metrics, lagIntervalMs);
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) =>
       this.onGroupJoin(event.payload.memberAssignment),
     );
+    // kafkajs restarts its consumer after most errors; when it gives up, nothing is fetched any
+    // more: stop (non-zero) so the process is restarted instead of idling.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopping) return;
+      this.log.error({ err: payload.error }, 'kafkajs consumer crashed and will not restart: stopping');
+      this.options.telemetry?.health?.setFatal('kafkajs consumer crashed and will not restart');
+      this.failure ??= payload.error;
+      this.emit('failed', { error: payload.error });
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.pipelines.keys()], fromBeginning: true });
     await this.consumer.run({
@@ -154,8 +245,38 @@ export class PipelineConsumer extends EventEmitter {
     return this.stopping;
   }
 
+  private async startLag(metrics: ConsumerMetrics, intervalMs: number): Promise<void> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    const poller = new LagPoller({
+      ...adminOffsets(admin, this.options.config.kafka.groupId),
+      positions: () =>
+        [...this.assignment].flatMap(([topic, partitions]) =>
+          partitions.map((partition) => ({
+            topic,
+            partition,
+            offset: this.committed.get(`${topic}:${partition}`),
+          })),
+        ),
+      intervalMs,
+      logger: this.log,
+    });
+    const unregister = metrics.observeLag(() => poller.lags());
+    poller.start();
+    this.lag = {
+      poller,
+      close: async () => {
+        unregister();
+        await poller.stop();
+        await admin.disconnect().catch(() => undefined);
+      },
+    };
+  }
+
   private async shutdown(): Promise<boolean> {
     const graceMs = this.options.config.shutdownGraceMs;
+    const { health, tracing } = this.options.telemetry ?? {};
+    health?.setStopping();
     this.memory?.stop();
     try {
       this.consumer.pause([...this.pipelines.keys()].map((topic) => ({ topic })));
@@ -180,7 +301,10 @@ export class PipelineConsumer extends EventEmitter {
       .disconnect()
       .catch((e: Error) => this.log.warn({ err: e }, 'consumer disconnect failed'));
     await this.producer.disconnect().catch(() => undefined);
+    await this.lag?.close();
+    tracing?.close();
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.close();
+    health?.setReady(READINESS.SINKS_OPEN, false);
     return clean;
   }
 
@@ -196,45 +320,53 @@ export class PipelineConsumer extends EventEmitter {
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
+    await this.options.beforeBatch?.();
+    this.options.telemetry?.health?.progress();
     const pipeline = this.pipelines.get(batch.topic);
     if (!pipeline) return;
+    let accepted = 0;
     for (const message of batch.messages) {
       if (this.stopping || !isRunning() || isStale()) break;
       this.accept(pipeline, batch.partition, message);
       resolveOffset(message.offset);
+      accepted++;
     }
+    if (accepted > 0)
+      this.options.telemetry?.metrics?.messagesConsumed(batch.topic, batch.partition, accepted);
     await heartbeat();
   }
 
   private accept(pipeline: RunningPipeline, partition: number, message: KafkaMessage): void {
-    const offset = Number(message.offset);
+    const held: HeldMessage = {
+      partition,
+      offset: Number(message.offset),
+      timestamp: message.timestamp,
+      key: message.key,
+      value: message.value,
+      headers: message.headers ?? {},
+    };
     const bytes = messageBytes(message);
     this.stats.messages++;
     let decoded: unknown;
     try {
-      decoded = this.decode(pipeline, message, bytes);
+      const limit = this.options.config.kafka.maxMessageBytes;
+      if (bytes > limit) {
+        throw new DecodeError(
+          DeadLetterCode.MESSAGE_TOO_LARGE,
+          `message of ${bytes} bytes exceeds kafka.maxMessageBytes (${limit})`,
+        );
+      }
+      decoded = decodeHeld(pipeline.spec, held);
     } catch (error) {
-      const letter = toDeadLetter(pipeline.spec.topic, partition, message, error);
-      this.stats.deadLetters[letter.code] = (this.stats.deadLetters[letter.code] ?? 0) + 1;
+      const letter = toDeadLetter(pipeline.spec.topic, held, error);
       pipeline.batcher.addDeadLetter(letter, bytes);
       return;
     }
-    pipeline.batcher.addDecoded(partition, offset, bytes, decoded);
+    pipeline.batcher.addDecoded(held, bytes, decoded);
   }
 
-  private decode(pipeline: RunningPipeline, message: KafkaMessage, bytes: number): unknown {
-    const limit = this.options.config.kafka.maxMessageBytes;
-    if (bytes > limit) {
-      throw new DecodeError(
-        DeadLetterCode.MESSAGE_TOO_LARGE,
-        `message of ${bytes} bytes exceeds kafka.maxMessageBytes (${limit})`,
-      );
-    }
-    return pipeline.spec.decode({
-      value: message.value,
-      key: message.key,
-      header: (name) => headerText(message.headers, name),
-    });
+  private countDeadLetters(letters: readonly DeadLetter[]): void {
+    for (const { code } of letters) this.stats.deadLetters[code] = (this.stats.deadLetters[code] ?? 0) + 1;
   }
 
   /** After every (re)join the partitions are re-read from their committed offsets. */
@@ -244,6 +376,11 @@ export class PipelineConsumer extends EventEmitter {
       p.tracker.resetAll();
     }
     this.commits.clear();
+    this.committed.clear();
+    this.assignment = new Map([...this.pipelines.keys()].map((topic) => [topic, assignment[topic] ?? []]));
+    const { tracing, health } = this.options.telemetry ?? {};
+    tracing?.rebalanced();
+    health?.setReady(READINESS.GROUP_JOINED, true);
     for (const topic of this.pipelines.keys()) this.pauses.setAssignment(topic, assignment[topic] ?? []);
     this.log.info({ assignment }, 'joined consumer group');
     this.emit('joined', assignment);
@@ -264,10 +401,18 @@ export class PipelineConsumer extends EventEmitter {
       topic: spec.topic,
       limits: { ...batch, maxRows: adaptive.maxRows, maxBytes: adaptive.maxBytes },
       newPayload: spec.newPayload,
+      decode: (message) => decodeHeld(spec, message),
       sinks: spec.sinks,
-      deadLetters,
+      // Counted once published (dead letters of decoding and of sink rejections alike).
+      deadLetters: {
+        publish: async (letters) => {
+          await deadLetters.publish(letters);
+          this.countDeadLetters(letters);
+        },
+      },
       tracker,
       retry: { initialMs: sink.retryInitialMs, maxMs: sink.retryMaxMs },
+      tracing: this.options.telemetry?.tracing,
       events: {
         onPause: (reason: PauseReason, paused: boolean) =>
           paused ? this.pauses.add(spec.topic, reason) : this.pauses.remove(spec.topic, reason),
@@ -289,11 +434,32 @@ export class PipelineConsumer extends EventEmitter {
           this.log.warn({ sink: name, attempt, delayMs, err: error }, 'sink write failed; retrying');
           this.emit('sink-retry', { sink: name, attempt, delayMs, error });
         },
-        onBatchFailed: (id, error) =>
-          this.log.error({ batch: id, err: error }, 'batch abandoned; it will be re-read'),
+        onSinkRejected: (name, batchId, messages, error) => {
+          this.log.warn(
+            { sink: name, batch: batchId, messages, err: error },
+            'sink rejected records; splitting the batch to dead-letter only those',
+          );
+          this.emit('sink-rejected', { sink: name, batch: batchId, messages, error });
+        },
+        onBatchFailed: (id, error) => this.onBatchFailed(id, error),
       },
     });
     return { spec, batcher, tracker, adaptive };
+  }
+
+  /**
+   * A batch no retry can write (or one abandoned by a stop). Nothing past it can be committed, so
+   * rather than stall silently the consumer stops, and its exit code says it failed: the batch is
+   * re-read when it starts again.
+   */
+  private onBatchFailed(id: number, error: unknown): void {
+    if (this.stopping) {
+      this.log.warn({ batch: id, err: error }, 'batch abandoned at stop; it will be re-read');
+      return;
+    }
+    this.log.error({ batch: id, err: error }, 'batch failed permanently: stopping; it will be re-read');
+    this.failure ??= error;
+    this.emit('failed', { batch: id, error });
   }
 
   private onBatchDone(summary: BatchSummary): void {
@@ -407,16 +573,20 @@ function headerText(headers: IHeaders | undefined, name: string): string | undef
   return first === undefined ? undefined : first.toString();
 }
 
-function toDeadLetter(topic: string, partition: number, message: KafkaMessage, error: unknown): DeadLetter {
+// biome-ignore lint/suspicious/noExplicitAny: see RunningPipeline
+function decodeHeld<D>(spec: PipelineSpec<any, D>, message: HeldMessage): D {
+  return spec.decode({
+    value: message.value,
+    key: message.key,
+    header: (name) => headerText(message.headers, name),
+  });
+}
+
+function toDeadLetter(topic: string, message: HeldMessage, error: unknown): DeadLetter {
   const decodeError = error instanceof DecodeError;
   return {
+    ...message,
     topic,
-    partition,
-    offset: Number(message.offset),
-    timestamp: message.timestamp,
-    key: message.key,
-    value: message.value,
-    headers: message.headers ?? {},
     code: decodeError ? error.code : DeadLetterCode.DECODER_FAILED,
     reason: decodeError ? error.message : `decoder failed: ${(error as Error)?.message ?? String(error)}`,
   };

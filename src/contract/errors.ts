@@ -25,6 +25,11 @@ export const DeadLetterCode = {
   INVALID_ARROW: 'INVALID_ARROW',
   /** The message is larger than the configured maximum message size (`kafka.maxMessageBytes`). */
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /**
+   * A sink refused the record (the store rejected its content, e.g. a value it cannot convert).
+   * The reason names the sink and quotes its error; the other sinks of the pipeline may hold it.
+   */
+  SINK_REJECTED: 'SINK_REJECTED',
   /** The decoder failed on input it should have rejected with one of the codes above (a bug). */
   DECODER_FAILED: 'DECODER_FAILED',
 } as const;

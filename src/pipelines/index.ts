@@ -2,6 +2,7 @@
 import type { Config } from '../config/schema.ts';
 import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
 import { DelayedSink } from '../sinks/delayed-sink.ts';
+import { FaultInjectingSink } from '../sinks/fault-injecting-sink.ts';
 import { VectorDimension } from '../sinks/lancedb/embeddings-sink.ts';
 import type { Sink } from '../sinks/sink.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -10,9 +11,15 @@ import { variantPipeline, variantSinks } from './variants.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types run side by side
 export function configuredPipelines(config: Config, logger: Logger): PipelineSpec<any, any>[] {
-  const { sinkDelayMs: delay, sinkBallastBytes: ballast } = config.testing;
-  const slow = <P>(sinks: readonly Sink<P>[]) =>
-    delay > 0 ? sinks.map((s) => new DelayedSink(s, delay, ballast)) : sinks;
+  const { sinkDelayMs: delay, sinkBallastBytes: ballast, sinkFailureRate, sinkRejectEvery } = config.testing;
+  const faulty = sinkFailureRate > 0 || sinkRejectEvery > 0;
+  const slow = <P>(sinks: readonly Sink<P>[]): Sink<P>[] =>
+    sinks.map((sink) => {
+      let s = delay > 0 ? new DelayedSink(sink, delay, ballast, logger) : sink;
+      if (faulty)
+        s = new FaultInjectingSink(s, { failureRate: sinkFailureRate, rejectEvery: sinkRejectEvery });
+      return s;
+    });
   return config.pipelines.map((name) => {
     if (name === 'variants') return variantPipeline(config, slow(variantSinks(config, logger)));
     const dimension = new VectorDimension(config.embeddings.dim);

@@ -5,6 +5,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import { TopicPublisher } from '../consumers/publisher.ts';
+import { traceOutgoingMessage } from '../telemetry/tracing.ts';
 import {
   type EmbeddingEncoding,
   type EncodedMessage,
@@ -106,7 +107,9 @@ export async function produceEmbeddings(
               };
               return encoding === 'json' ? encodeJson(row) : encodeFloat32(row);
             });
-      for (const m of messages) await publisher.publish(m);
+      // With telemetry started, each message carries its `create` span's context in `traceparent`.
+      for (const m of messages)
+        await publisher.publish({ ...m, headers: traceOutgoingMessage(options.topic, m.headers) });
       produced += n;
       options.onProgress?.(produced, produced / total);
     }

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { TopicPublisher } from '../consumers/publisher.ts';
 import { VARIANT_CONTENT_TYPE } from '../contract/variant-message.ts';
+import { traceOutgoingMessage } from '../telemetry/tracing.ts';
 import { messageKey, toVariantMessage } from './vcf-message.ts';
 import { openVcf } from './vcf-reader.ts';
 
@@ -34,7 +35,12 @@ export async function produceVcf(
   try {
     for await (const record of reader) {
       const message = toVariantMessage(record, reader.header, source);
-      await publisher.publish({ key: messageKey(message), value: JSON.stringify(message), headers });
+      // With telemetry started, each message carries its `create` span's context in `traceparent`.
+      await publisher.publish({
+        key: messageKey(message),
+        value: JSON.stringify(message),
+        headers: traceOutgoingMessage(options.topic, headers),
+      });
       options.onProgress?.(reader.recordsRead, reader.fileSize > 0 ? reader.bytesRead / reader.fileSize : 0);
     }
     await publisher.flush();

@@ -45,3 +45,20 @@ export class SinkError extends Error {
     this.name = 'SinkError';
   }
 }
+
+/**
+ * The store refuses the content of the batch: writing the same records again cannot succeed. The
+ * micro-batcher then splits the batch until it finds the records the store refuses, and
+ * dead-letters those (code SINK_REJECTED) with this error's message.
+ */
+export class RecordRejectedError extends SinkError {
+  constructor(sink: string, message: string, options?: { cause?: unknown }) {
+    super(sink, message, false, options);
+    this.name = 'RecordRejectedError';
+  }
+}
+
+/** A failure that means "these records", not "this store right now". */
+export function isRejection(error: unknown): error is RecordRejectedError {
+  return error instanceof RecordRejectedError;
+}

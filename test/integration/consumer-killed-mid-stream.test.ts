@@ -46,6 +46,7 @@ function startConsume(config: Config): ChildProcess {
     VARSTREAM_BATCH_MAX_ROWS: String(config.batch.maxRows),
     VARSTREAM_BATCH_MAX_IN_FLIGHT: '1',
     VARSTREAM_SESSION_TIMEOUT_MS: String(config.kafka.sessionTimeoutMs),
+    VARSTREAM_HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
   };
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'consume'], {

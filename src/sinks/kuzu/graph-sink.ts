@@ -11,7 +11,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { VariantBatch } from '../../batching/variant-batch.ts';
-import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
+import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
 import { CsvFile } from './csv-file.ts';
 import { GRAPH_DDL, LOAD_STATEMENTS, READ_OFFSETS, UPSERT_OFFSET } from './graph-schema.ts';
 import type { KuzuStore } from './kuzu-store.ts';
@@ -19,6 +19,8 @@ import type { KuzuStore } from './kuzu-store.ts';
 /** Staging paths are spliced into LOAD statements, so they may hold only these characters. */
 const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
 const CALL_HEADER = ['sample', 'variant', 'gt', 'zygosity', 'dp', 'gq'];
+/** Kuzu errors that mean "these values", so the batch's records are split out and dead-lettered. */
+const REJECTED_CONTENT = /^(Conversion exception|Copy exception)/;
 
 export class KuzuGraphSink implements Sink<VariantBatch> {
   readonly name = 'kuzu';
@@ -77,9 +79,11 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
       for (const range of batch.ranges) this.applied.set(`${batch.topic}:${range.partition}`, range.last + 1);
       return { written };
     } catch (error) {
-      throw new SinkError(this.name, `batch ${batch.id} failed: ${(error as Error).message}`, true, {
-        cause: error,
-      });
+      const message = `batch ${batch.id} failed: ${(error as Error).message}`;
+      // Kuzu's conversion and copy errors are about the values loaded, not about the store.
+      if (REJECTED_CONTENT.test((error as Error).message ?? ''))
+        throw new RecordRejectedError(this.name, message, { cause: error });
+      throw new SinkError(this.name, message, true, { cause: error });
     } finally {
       for (const f of files) rmSync(f.path, { force: true });
     }

@@ -6,7 +6,7 @@
  */
 import type { Schema } from 'apache-arrow';
 import type { EmbeddingBatch } from '../../batching/embedding-batch.ts';
-import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
+import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
 import { embeddingsSchema, embeddingsToArrow, vectorDimension } from './embedding-arrow.ts';
 import { type LanceTableOptions, type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep } from './table-upkeep.ts';
@@ -93,7 +93,15 @@ export class LanceEmbeddingsSink implements Sink<EmbeddingBatch> {
     if (!opened || !schema || !upkeep) throw new SinkError(this.name, 'writeBatch before start', false);
     const rows = batch.payload.length;
     if (rows === 0) return { written: 0 };
-    const data = embeddingsToArrow(batch.payload, schema, Date.now());
+    let data: ReturnType<typeof embeddingsToArrow>;
+    try {
+      data = embeddingsToArrow(batch.payload, schema, Date.now());
+    } catch (error) {
+      // Building the Arrow batch depends on the values alone: retrying cannot help.
+      throw new RecordRejectedError(this.name, `cannot convert to Arrow: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     try {
       await opened.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
     } catch (error) {

@@ -3,7 +3,7 @@
  * matched, insert when not), so a redelivered batch replaces rows instead of adding them.
  */
 import type { VariantBatch } from '../../batching/variant-batch.ts';
-import { type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
+import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
 import { type LanceTableOptions, type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep } from './table-upkeep.ts';
 import { VARIANTS_SCHEMA, variantsToArrow } from './variant-arrow.ts';
@@ -44,7 +44,15 @@ export class LanceVariantsSink implements Sink<VariantBatch> {
     if (!opened || !upkeep) throw new SinkError(this.name, 'writeBatch before start', false);
     const columns = batch.payload.variants;
     if (columns.length === 0) return { written: 0 };
-    const data = variantsToArrow(columns, Date.now());
+    let data: ReturnType<typeof variantsToArrow>;
+    try {
+      data = variantsToArrow(columns, Date.now());
+    } catch (error) {
+      // Building the Arrow batch depends on the values alone: retrying cannot help.
+      throw new RecordRejectedError(this.name, `cannot convert to Arrow: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     try {
       await opened.table
         .mergeInsert('variant_id')

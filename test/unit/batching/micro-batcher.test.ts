@@ -4,7 +4,7 @@ import type { PauseReason } from '../../../src/backpressure/pause-controller.ts'
 import { type BatchLimits, MicroBatcher } from '../../../src/batching/micro-batcher.ts';
 import type { DeadLetter } from '../../../src/consumers/dead-letter.ts';
 import { OffsetTracker } from '../../../src/consumers/offset-tracker.ts';
-import type { Sink, SinkBatch } from '../../../src/sinks/sink.ts';
+import { RecordRejectedError, type Sink, type SinkBatch, SinkError } from '../../../src/sinks/sink.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 /** A payload that records the offsets it was given. */
@@ -19,6 +19,10 @@ class Offsets {
 class RecordingSink implements Sink<Offsets> {
   readonly batches: number[][] = [];
   failuresLeft = 0;
+  /** Items this sink refuses as content (RecordRejectedError) in any batch holding them. */
+  rejects = new Set<number>();
+  /** Fails every write with a non-retriable error that is not a rejection. */
+  broken = false;
   gate: Promise<void> | undefined;
   constructor(readonly name: string) {}
   async start() {}
@@ -29,9 +33,31 @@ class RecordingSink implements Sink<Offsets> {
       this.failuresLeft--;
       throw new Error(`${this.name} is down`);
     }
+    if (this.broken) throw new SinkError(this.name, 'table has no key column', false);
+    const refused = batch.payload.items.filter((i) => this.rejects.has(i));
+    if (refused.length > 0) throw new RecordRejectedError(this.name, `cannot convert ${refused.join(', ')}`);
     this.batches.push([...batch.payload.items]);
     return { written: batch.payload.items.length };
   }
+}
+
+/** Adds message `decoded` (its value is the number as text) at `offset` of `partition`. */
+function add(
+  batcher: MicroBatcher<Offsets, number>,
+  partition: number,
+  offset: number,
+  bytes: number,
+  decoded: number,
+) {
+  const held = {
+    partition,
+    offset,
+    timestamp: '0',
+    key: null,
+    value: Buffer.from(String(decoded)),
+    headers: {},
+  };
+  batcher.addDecoded(held, bytes, decoded);
 }
 
 function setup(limits: Partial<BatchLimits> = {}, sinkNames = ['a', 'b']) {
@@ -39,10 +65,12 @@ function setup(limits: Partial<BatchLimits> = {}, sinkNames = ['a', 'b']) {
   const commits: Array<[number, number]> = [];
   const pauses: Array<[PauseReason, boolean]> = [];
   const letters: DeadLetter[][] = [];
+  const failed: unknown[] = [];
   const batcher = new MicroBatcher<Offsets, number>({
     topic: 't',
     limits: { maxRows: 3, maxBytes: 1000, lingerMs: 60_000, maxInFlight: 2, ...limits },
     newPayload: () => new Offsets(),
+    decode: (m) => Number(m.value?.toString()),
     sinks,
     deadLetters: { publish: async (l) => void letters.push([...l]) },
     tracker: new OffsetTracker(),
@@ -50,14 +78,15 @@ function setup(limits: Partial<BatchLimits> = {}, sinkNames = ['a', 'b']) {
     events: {
       onPause: (reason, paused) => pauses.push([reason, paused]),
       onCommittable: (partition, offset) => commits.push([partition, offset]),
+      onBatchFailed: (_id, error) => failed.push(error),
     },
   });
-  return { batcher, sinks, commits, pauses, letters };
+  return { batcher, sinks, commits, pauses, letters, failed };
 }
 
 test('flushes when maxRows is reached and commits after every sink wrote', async () => {
   const { batcher, sinks, commits } = setup();
-  for (let offset = 0; offset < 6; offset++) batcher.addDecoded(0, offset, 10, offset);
+  for (let offset = 0; offset < 6; offset++) add(batcher, 0, offset, 10, offset);
   await batcher.drain();
   for (const sink of sinks)
     assert.deepEqual(sink.batches, [
@@ -73,7 +102,7 @@ test('flushes when maxRows is reached and commits after every sink wrote', async
 
 test('flushes when maxBytes is reached', async () => {
   const { batcher, sinks } = setup({ maxRows: 100, maxBytes: 25 });
-  for (let offset = 0; offset < 5; offset++) batcher.addDecoded(0, offset, 10, offset);
+  for (let offset = 0; offset < 5; offset++) add(batcher, 0, offset, 10, offset);
   await batcher.drain();
   assert.deepEqual(sinks[0]?.batches, [
     [0, 1, 2],
@@ -83,7 +112,7 @@ test('flushes when maxBytes is reached', async () => {
 
 test('flushes a partial batch after lingerMs', async () => {
   const { batcher, sinks, commits } = setup({ maxRows: 100, lingerMs: 20 });
-  batcher.addDecoded(0, 0, 10, 0);
+  add(batcher, 0, 0, 10, 0);
   await waitFor(() => commits.length === 1, { timeoutMs: 5_000, message: 'linger flush' });
   assert.deepEqual(sinks[0]?.batches, [[0]]);
 });
@@ -96,7 +125,7 @@ test('a failing sink is retried, pauses the topic, and nothing is committed unti
     release = r;
   });
   b.failuresLeft = 3;
-  for (let offset = 0; offset < 3; offset++) batcher.addDecoded(0, offset, 10, offset);
+  for (let offset = 0; offset < 3; offset++) add(batcher, 0, offset, 10, offset);
   await waitFor(() => a.batches.length === 1, { timeoutMs: 5_000, message: 'sink a wrote' });
   assert.deepEqual(commits, [], 'sink a alone is not enough to commit');
   b.gate = undefined;
@@ -112,7 +141,7 @@ test('a failing sink is retried, pauses the topic, and nothing is committed unti
 
 test('dead letters are published before their offsets are committed', async () => {
   const { batcher, commits, letters } = setup();
-  batcher.addDecoded(0, 0, 10, 0);
+  add(batcher, 0, 0, 10, 0);
   batcher.addDeadLetter(
     {
       topic: 't',
@@ -127,7 +156,7 @@ test('dead letters are published before their offsets are committed', async () =
     },
     10,
   );
-  batcher.addDecoded(0, 2, 10, 2);
+  add(batcher, 0, 2, 10, 2);
   await batcher.drain();
   assert.deepEqual(
     letters.map((l) => l.map((x) => x.offset)),
@@ -143,7 +172,7 @@ test('sinks see batches in order even when later batches are quicker', async () 
   a.gate = new Promise((r) => {
     release = r;
   });
-  for (let offset = 0; offset < 4; offset++) batcher.addDecoded(0, offset, 1, offset);
+  for (let offset = 0; offset < 4; offset++) add(batcher, 0, offset, 1, offset);
   setTimeout(() => {
     a.gate = undefined;
     release();
@@ -160,7 +189,7 @@ test('held bytes over the budget ask for a pause, and draining resumes', async (
     release = r;
   });
   // budget = maxBytes * (maxInFlight + 2) = 300
-  for (let offset = 0; offset < 30; offset++) batcher.addDecoded(0, offset, 10, offset);
+  for (let offset = 0; offset < 30; offset++) add(batcher, 0, offset, 10, offset);
   assert.equal(batcher.bytesHeld, 300);
   assert.deepEqual(pauses.at(-1), ['buffer-full', true]);
   a.gate = undefined;
@@ -172,7 +201,7 @@ test('held bytes over the budget ask for a pause, and draining resumes', async (
 
 test('discarding the filling batch releases its bytes and writes nothing', async () => {
   const { batcher, sinks, commits } = setup({ maxRows: 100 });
-  batcher.addDecoded(0, 0, 10, 0);
+  add(batcher, 0, 0, 10, 0);
   batcher.discardFilling();
   assert.equal(batcher.bytesHeld, 0);
   await batcher.drain();
@@ -183,7 +212,7 @@ test('discarding the filling batch releases its bytes and writes nothing', async
 test('stop() abandons a batch stuck on a failing sink without committing it', async () => {
   const { batcher, sinks, commits } = setup();
   (sinks[1] as RecordingSink).failuresLeft = Number.POSITIVE_INFINITY;
-  for (let offset = 0; offset < 3; offset++) batcher.addDecoded(0, offset, 10, offset);
+  for (let offset = 0; offset < 3; offset++) add(batcher, 0, offset, 10, offset);
   setTimeout(() => batcher.stop(), 20);
   await batcher.drain();
   assert.deepEqual(commits, []);
@@ -201,6 +230,7 @@ test('a sink write that does not return is reported while it runs, and nothing i
     topic: 't',
     limits: { maxRows: 1, maxBytes: 1000, lingerMs: 60_000, maxInFlight: 1 },
     newPayload: () => new Offsets(),
+    decode: (m) => Number(m.value?.toString()),
     sinks: [sink],
     deadLetters: { publish: async () => {} },
     tracker: new OffsetTracker(),
@@ -212,10 +242,42 @@ test('a sink write that does not return is reported while it runs, and nothing i
       onSinkSlow: (_name, _batch, millis) => slow.push(millis),
     },
   });
-  batcher.addDecoded(0, 0, 10, 0);
+  add(batcher, 0, 0, 10, 0);
   await waitFor(() => slow.length >= 2, { timeoutMs: 5_000, message: 'two slow-write reports' });
   assert.deepEqual(commits, []);
   release();
   await batcher.drain();
   assert.deepEqual(commits, [1]);
+});
+
+test('records a sink rejects are found by splitting the batch and dead-lettered; the rest is written', async () => {
+  const { batcher, sinks, commits, letters } = setup({ maxRows: 8 });
+  const [a, b] = sinks as [RecordingSink, RecordingSink];
+  b.rejects = new Set([2, 5]);
+  for (let offset = 0; offset < 8; offset++) add(batcher, 0, offset, 10, offset);
+  await batcher.drain();
+  assert.deepEqual(a.batches, [[0, 1, 2, 3, 4, 5, 6, 7]], 'the other sink wrote the whole batch');
+  assert.deepEqual(b.batches.flat(), [0, 1, 3, 4, 6, 7], 'sink b wrote every other record, in order');
+  const dead = letters.flat();
+  assert.deepEqual(
+    dead.map((l) => [l.offset, l.code, l.value?.toString()]),
+    [
+      [2, 'SINK_REJECTED', '2'],
+      [5, 'SINK_REJECTED', '5'],
+    ],
+  );
+  assert.match(dead[0]?.reason ?? '', /^b: cannot convert 2$/);
+  assert.deepEqual(commits, [[0, 8]], 'committed once the rejected records were dead-lettered');
+});
+
+test('a non-retriable failure that is not a rejection abandons the batch: nothing is committed', async () => {
+  const { batcher, sinks, commits, letters, failed } = setup();
+  const [, b] = sinks as [RecordingSink, RecordingSink];
+  b.broken = true;
+  for (let offset = 0; offset < 3; offset++) add(batcher, 0, offset, 10, offset);
+  await batcher.drain();
+  assert.equal(failed.length, 1);
+  assert.match(String(failed[0]), /table has no key column/);
+  assert.deepEqual(commits, []);
+  assert.deepEqual(letters.flat(), [], 'nothing is dead-lettered for a store that is broken');
 });

@@ -1,0 +1,700 @@
+/**
+ * varstream's metrics, on the OpenTelemetry API only (the SDK is wired in the entry point). One
+ * ConsumerMetrics per process: typed methods for the counters and histograms, and registrations
+ * for the observable gauges (lag, paused partitions, memory, bytes held). docs/telemetry.md lists
+ * every metric in METRIC_SPECS; a test checks the two agree.
+ *
+ * The API has no proxy meter: create ConsumerMetrics after startTelemetry() (or pass a meter), or
+ * every instrument is a no-op.
+ */
+import {
+  type Attributes,
+  type BatchObservableResult,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type MetricOptions,
+  metrics,
+  type ObservableGauge,
+  type ObservableResult,
+} from '@opentelemetry/api';
+import type { Admin, Consumer } from 'kafkajs';
+import { PauseReason } from '../backpressure/pause-controller.ts';
+import { DeadLetterCode } from '../contract/errors.ts';
+import type { Logger } from './logger.ts';
+import { ATTR, errorType, MESSAGING_SYSTEM, SCOPE_NAME } from './semconv.ts';
+
+export type MetricKind = 'counter' | 'histogram' | 'gauge';
+
+export interface MetricSpec {
+  readonly name: string;
+  readonly kind: MetricKind;
+  readonly unit: string;
+  readonly description: string;
+  readonly attributes: readonly string[];
+}
+
+const TOPIC_ATTRS = [ATTR.SYSTEM_NAME, ATTR.CONSUMER_GROUP, ATTR.DESTINATION] as const;
+
+/** Seconds: the messaging conventions' advice, extended to the minutes a stuck store can take. */
+const DURATION_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120,
+];
+const MESSAGE_COUNT_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000];
+const BYTE_BUCKETS = [1, 4, 16, 64, 256].flatMap((k) => [k * 1024, k * 1024 ** 2]).sort((a, b) => a - b);
+
+/** Every metric varstream emits (docs/telemetry.md lists the same). */
+export const METRIC_SPECS = {
+  consumed: {
+    name: 'messaging.client.consumed.messages',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Messages handed to varstream by the Kafka consumer (re-read messages count again)',
+    attributes: [...TOPIC_ATTRS, ATTR.PARTITION, ATTR.OPERATION_NAME],
+  },
+  rowsWritten: {
+    name: 'varstream.sink.written.rows',
+    kind: 'counter',
+    unit: '{row}',
+    description: 'Rows (or nodes and edges) a sink upserted',
+    attributes: [...TOPIC_ATTRS, ATTR.SINK],
+  },
+  deadLettered: {
+    name: 'varstream.dead_lettered.messages',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Messages published to the dead-letter topic, by error code',
+    attributes: [...TOPIC_ATTRS, ATTR.DEAD_LETTER_CODE],
+  },
+  sinkRetries: {
+    name: 'varstream.sink.retries',
+    kind: 'counter',
+    unit: '{retry}',
+    description: 'Failed sink (or dead-letter) writes that will be retried',
+    attributes: [...TOPIC_ATTRS, ATTR.SINK],
+  },
+  processDuration: {
+    name: 'messaging.process.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Batch flush: from sealing a batch to every sink written and its dead letters published',
+    attributes: [...TOPIC_ATTRS, ATTR.OPERATION_NAME, ATTR.ERROR_TYPE],
+  },
+  sinkWriteDuration: {
+    name: 'varstream.sink.write.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: "One sink's write of one batch, retries included",
+    attributes: [...TOPIC_ATTRS, ATTR.SINK, ATTR.ERROR_TYPE],
+  },
+  batchMessages: {
+    name: 'varstream.batch.messages',
+    kind: 'histogram',
+    unit: '{message}',
+    description: 'Messages (rows decoded plus dead letters) in one flushed batch',
+    attributes: [...TOPIC_ATTRS],
+  },
+  batchSize: {
+    name: 'varstream.batch.size',
+    kind: 'histogram',
+    unit: 'By',
+    description: 'Message bytes (key + value + headers) in one flushed batch',
+    attributes: [...TOPIC_ATTRS],
+  },
+  commitDuration: {
+    name: 'messaging.client.operation.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Offset commit requests to Kafka (messaging.operation.name = commit)',
+    attributes: [
+      ATTR.SYSTEM_NAME,
+      ATTR.CONSUMER_GROUP,
+      ATTR.OPERATION_NAME,
+      ATTR.OPERATION_TYPE,
+      ATTR.ERROR_TYPE,
+    ],
+  },
+  lag: {
+    name: 'varstream.consumer.lag',
+    kind: 'gauge',
+    unit: '{message}',
+    description: "Offsets between a partition's end and the group's committed offset",
+    attributes: [...TOPIC_ATTRS, ATTR.PARTITION],
+  },
+  paused: {
+    name: 'varstream.partition.paused',
+    kind: 'gauge',
+    unit: '1',
+    description: '1 when an assigned partition is paused for the reason, else 0',
+    attributes: [...TOPIC_ATTRS, ATTR.PARTITION, ATTR.PAUSE_REASON],
+  },
+  memoryLevel: {
+    name: 'varstream.memory.level',
+    kind: 'gauge',
+    unit: '1',
+    description: 'Memory level: 0 NORMAL, 1 WARNING, 2 CRITICAL, 3 EMERGENCY',
+    attributes: [],
+  },
+  memoryUsed: {
+    name: 'varstream.memory.used',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'The memory figure levels are computed from: max(RSS, cgroup working set)',
+    attributes: [],
+  },
+  memoryLimit: {
+    name: 'varstream.memory.limit',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'The memory limit every buffer size derives from',
+    attributes: [],
+  },
+  memoryThreshold: {
+    name: 'varstream.memory.threshold',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'Memory used at which a level starts',
+    attributes: [ATTR.MEMORY_LEVEL],
+  },
+  rss: {
+    name: 'process.memory.usage',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'Resident set size of the process',
+    attributes: [],
+  },
+  heldBytes: {
+    name: 'varstream.pipeline.held.size',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'Message bytes a pipeline holds: fetched and batching, sealed, and being written',
+    attributes: [...TOPIC_ATTRS],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+/**
+ * The name a metric has on /metrics: the OpenTelemetry Prometheus exporter (0.301) turns every
+ * character outside [a-zA-Z0-9_] into `_` and appends `_total` to counters. It adds no unit
+ * suffix. Histograms appear as `<name>_bucket`, `<name>_sum` and `<name>_count`.
+ */
+export function prometheusName(spec: Pick<MetricSpec, 'name' | 'kind'>): string {
+  const base = spec.name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/_{2,}/g, '_');
+  return spec.kind === 'counter' && !base.endsWith('_total') ? `${base}_total` : base;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
+export interface PausedPartition {
+  topic: string;
+  partition: number;
+  reasons: readonly string[];
+}
+
+export interface PauseState {
+  /** Partitions this member owns, per topic. */
+  assigned: Iterable<readonly [string, readonly number[]]>;
+  /** The owned partitions that are paused, with their reasons (PauseController.paused()). */
+  paused: Iterable<PausedPartition>;
+}
+
+export interface MemoryReading {
+  /** 0 NORMAL, 1 WARNING, 2 CRITICAL, 3 EMERGENCY (MemoryMonitor.level). */
+  level: number;
+  /** The figure levels are computed from (MemorySample.usedBytes); omitted before the first sample. */
+  usedBytes?: number;
+  limitBytes: number;
+  thresholds?: { warning: number; critical: number; emergency: number };
+}
+
+export interface HeldBytes {
+  topic: string;
+  bytes: number;
+}
+
+export interface ConsumerMetricsOptions {
+  groupId: string;
+  /** Default: metrics.getMeter('varstream') at construction. */
+  meter?: Meter;
+  /** The reasons reported for every assigned partition (0 or 1). Default: every PauseReason. */
+  pauseReasons?: readonly string[];
+  /** Reads the process RSS (tests replace it). */
+  readRss?: () => number;
+}
+
+type Unregister = () => void;
+
+export class ConsumerMetrics {
+  readonly groupId: string;
+  private readonly meter: Meter;
+  private readonly pauseReasons: readonly string[];
+  private readonly consumed: Counter;
+  private readonly rowsWritten: Counter;
+  private readonly deadLetteredCounter: Counter;
+  private readonly sinkRetries: Counter;
+  private readonly processDuration: Histogram;
+  private readonly sinkWriteDuration: Histogram;
+  private readonly batchMessages: Histogram;
+  private readonly batchSize: Histogram;
+  private readonly commitDuration: Histogram;
+  private readonly gauges: Record<
+    'lag' | 'paused' | 'memoryLevel' | 'memoryUsed' | 'memoryLimit' | 'memoryThreshold' | 'heldBytes',
+    ObservableGauge
+  >;
+  /** Attribute objects are reused: one per topic (and per topic and sink, partition...). */
+  private readonly attrCache = new Map<string, Attributes>();
+
+  constructor(options: ConsumerMetricsOptions) {
+    this.groupId = options.groupId;
+    this.meter = options.meter ?? metrics.getMeter(SCOPE_NAME);
+    this.pauseReasons = options.pauseReasons ?? Object.values(PauseReason);
+    const s = METRIC_SPECS;
+    this.consumed = this.meter.createCounter(s.consumed.name, opts(s.consumed));
+    this.rowsWritten = this.meter.createCounter(s.rowsWritten.name, opts(s.rowsWritten));
+    this.deadLetteredCounter = this.meter.createCounter(s.deadLettered.name, opts(s.deadLettered));
+    this.sinkRetries = this.meter.createCounter(s.sinkRetries.name, opts(s.sinkRetries));
+    this.processDuration = this.meter.createHistogram(
+      s.processDuration.name,
+      opts(s.processDuration, DURATION_BUCKETS),
+    );
+    this.sinkWriteDuration = this.meter.createHistogram(
+      s.sinkWriteDuration.name,
+      opts(s.sinkWriteDuration, DURATION_BUCKETS),
+    );
+    this.batchMessages = this.meter.createHistogram(
+      s.batchMessages.name,
+      opts(s.batchMessages, MESSAGE_COUNT_BUCKETS),
+    );
+    this.batchSize = this.meter.createHistogram(s.batchSize.name, opts(s.batchSize, BYTE_BUCKETS));
+    this.commitDuration = this.meter.createHistogram(
+      s.commitDuration.name,
+      opts(s.commitDuration, DURATION_BUCKETS),
+    );
+    this.gauges = {
+      lag: this.meter.createObservableGauge(s.lag.name, opts(s.lag)),
+      paused: this.meter.createObservableGauge(s.paused.name, opts(s.paused)),
+      memoryLevel: this.meter.createObservableGauge(s.memoryLevel.name, opts(s.memoryLevel)),
+      memoryUsed: this.meter.createObservableGauge(s.memoryUsed.name, opts(s.memoryUsed)),
+      memoryLimit: this.meter.createObservableGauge(s.memoryLimit.name, opts(s.memoryLimit)),
+      memoryThreshold: this.meter.createObservableGauge(s.memoryThreshold.name, opts(s.memoryThreshold)),
+      heldBytes: this.meter.createObservableGauge(s.heldBytes.name, opts(s.heldBytes)),
+    };
+    const readRss = options.readRss ?? (() => process.memoryUsage.rss());
+    this.meter
+      .createObservableGauge(s.rss.name, opts(s.rss))
+      .addCallback((result) => result.observe(readRss()));
+  }
+
+  /**
+   * Starts every counter of these pipelines at 0 (each sink, each dead-letter code), so rates and
+   * dashboards see a series before the first event. Call once, after the pipelines are known.
+   */
+  declarePipelines(pipelines: readonly { topic: string; sinks: readonly string[] }[]): void {
+    for (const { topic, sinks } of pipelines) {
+      for (const sink of sinks) {
+        this.rowsWritten.add(0, this.sinkAttrs(topic, sink));
+        this.sinkRetries.add(0, this.sinkAttrs(topic, sink));
+      }
+      this.sinkRetries.add(0, this.sinkAttrs(topic, DEAD_LETTER_SINK));
+      for (const code of Object.values(DeadLetterCode))
+        this.deadLetteredCounter.add(0, this.codeAttrs(topic, code));
+    }
+  }
+
+  /** Messages of one kafkajs batch handed to the pipeline. */
+  messagesConsumed(topic: string, partition: number, count = 1): void {
+    if (count <= 0) return;
+    const attrs = this.cached(`poll|${topic}|${partition}`, () => ({
+      ...this.partitionAttrs(topic, partition),
+      [ATTR.OPERATION_NAME]: 'poll',
+    }));
+    this.consumed.add(count, attrs);
+  }
+
+  rowsWrittenBy(topic: string, sink: string, rows: number): void {
+    if (rows > 0) this.rowsWritten.add(rows, this.sinkAttrs(topic, sink));
+  }
+
+  deadLettered(topic: string, code: string, count = 1): void {
+    if (count > 0) this.deadLetteredCounter.add(count, this.codeAttrs(topic, code));
+  }
+
+  /** A failed write that will be retried; `sink` is the sink's name, or `dead-letter`. */
+  sinkRetried(topic: string, sink: string): void {
+    this.sinkRetries.add(1, this.sinkAttrs(topic, sink));
+  }
+
+  /** One batch flush finished (or failed: `error` set). */
+  batchProcessed(batch: {
+    topic: string;
+    messages: number;
+    bytes: number;
+    seconds: number;
+    error?: unknown;
+  }): void {
+    const base = this.topicAttrs(batch.topic);
+    this.processDuration.record(
+      batch.seconds,
+      batch.error === undefined
+        ? this.cached(`process|${batch.topic}`, () => ({ ...base, [ATTR.OPERATION_NAME]: 'process' }))
+        : { ...base, [ATTR.OPERATION_NAME]: 'process', [ATTR.ERROR_TYPE]: errorType(batch.error) },
+    );
+    this.batchMessages.record(batch.messages, base);
+    this.batchSize.record(batch.bytes, base);
+  }
+
+  /** One sink's write of one batch finished (or failed: `error` set). */
+  sinkWritten(write: { topic: string; sink: string; seconds: number; error?: unknown }): void {
+    const base = this.sinkAttrs(write.topic, write.sink);
+    this.sinkWriteDuration.record(
+      write.seconds,
+      write.error === undefined ? base : { ...base, [ATTR.ERROR_TYPE]: errorType(write.error) },
+    );
+  }
+
+  /** One offset commit request finished (or failed: `error` set). */
+  commitFinished(seconds: number, error?: unknown): void {
+    const base = this.cached('commit', () => ({
+      [ATTR.SYSTEM_NAME]: MESSAGING_SYSTEM,
+      [ATTR.CONSUMER_GROUP]: this.groupId,
+      [ATTR.OPERATION_NAME]: 'commit',
+      [ATTR.OPERATION_TYPE]: 'settle',
+    }));
+    this.commitDuration.record(
+      seconds,
+      error === undefined ? base : { ...base, [ATTR.ERROR_TYPE]: errorType(error) },
+    );
+  }
+
+  /**
+   * Reports `source()` (e.g. LagPoller.lags) on every collection; a partition reported before and
+   * absent now (revoked, or the poll is stale) is reported as 0.
+   */
+  observeLag(source: () => Iterable<PartitionLag>): Unregister {
+    return this.observe(this.gauges.lag, (result) => {
+      for (const { topic, partition, lag } of source())
+        result.observe(lag, this.partitionAttrs(topic, partition));
+    });
+  }
+
+  /**
+   * Reports, per assigned partition and reason, 1 when paused for it and 0 otherwise (0 also for
+   * partitions no longer assigned).
+   */
+  observePaused(source: () => PauseState): Unregister {
+    return this.observe(this.gauges.paused, (result) => {
+      const state = source();
+      const paused = new Map<string, ReadonlySet<string>>();
+      for (const p of state.paused) paused.set(`${p.topic}\u0000${p.partition}`, new Set(p.reasons));
+      for (const [topic, partitions] of state.assigned)
+        for (const partition of partitions) {
+          const reasons = paused.get(`${topic}\u0000${partition}`);
+          for (const reason of this.pauseReasons)
+            result.observe(reasons?.has(reason) ? 1 : 0, this.reasonAttrs(topic, partition, reason));
+        }
+    });
+  }
+
+  /** Reports the memory level, the figure it is computed from, the limit and the thresholds. */
+  observeMemory(source: () => MemoryReading | undefined): Unregister {
+    const { memoryLevel, memoryUsed, memoryLimit, memoryThreshold } = this.gauges;
+    const callback = (result: BatchObservableResult) => {
+      const reading = source();
+      if (!reading) return;
+      result.observe(memoryLevel, reading.level);
+      if (reading.usedBytes !== undefined) result.observe(memoryUsed, reading.usedBytes);
+      result.observe(memoryLimit, reading.limitBytes);
+      if (reading.thresholds) {
+        result.observe(memoryThreshold, reading.thresholds.warning, { [ATTR.MEMORY_LEVEL]: 'WARNING' });
+        result.observe(memoryThreshold, reading.thresholds.critical, { [ATTR.MEMORY_LEVEL]: 'CRITICAL' });
+        result.observe(memoryThreshold, reading.thresholds.emergency, { [ATTR.MEMORY_LEVEL]: 'EMERGENCY' });
+      }
+    };
+    const observables = [memoryLevel, memoryUsed, memoryLimit, memoryThreshold];
+    this.meter.addBatchObservableCallback(callback, observables);
+    return () => this.meter.removeBatchObservableCallback(callback, observables);
+  }
+
+  /** Reports the bytes each pipeline holds (MicroBatcher.bytesHeld per topic). */
+  observeHeldBytes(source: () => Iterable<HeldBytes>): Unregister {
+    return this.observe(this.gauges.heldBytes, (result) => {
+      for (const { topic, bytes } of source()) result.observe(bytes, this.topicAttrs(topic));
+    });
+  }
+
+  /**
+   * Registers `observe` on `gauge`. The SDK keeps exporting, with cumulative temporality, the last
+   * value of every series an observable gauge ever reported; so a series reported before and not
+   * now is reported as 0 (a revoked partition's lag or pause must not stay at its last value).
+   */
+  private observe(gauge: ObservableGauge, observe: (result: ObservableResult) => void): Unregister {
+    let previous = new Map<string, Attributes>();
+    const callback = (result: ObservableResult) => {
+      const seen = new Map<string, Attributes>();
+      observe({
+        observe: (value, attributes = {}) => {
+          if (seen.size < 10_000) seen.set(seriesKey(attributes), attributes);
+          result.observe(value, attributes);
+        },
+      });
+      for (const [key, attributes] of previous) if (!seen.has(key)) result.observe(0, attributes);
+      previous = seen;
+    };
+    gauge.addCallback(callback);
+    return () => gauge.removeCallback(callback);
+  }
+
+  private topicAttrs(topic: string): Attributes {
+    return this.cached(`t|${topic}`, () => ({
+      [ATTR.SYSTEM_NAME]: MESSAGING_SYSTEM,
+      [ATTR.CONSUMER_GROUP]: this.groupId,
+      [ATTR.DESTINATION]: topic,
+    }));
+  }
+
+  private partitionAttrs(topic: string, partition: number): Attributes {
+    return this.cached(`p|${topic}|${partition}`, () => ({
+      ...this.topicAttrs(topic),
+      [ATTR.PARTITION]: String(partition),
+    }));
+  }
+
+  private sinkAttrs(topic: string, sink: string): Attributes {
+    return this.cached(`s|${topic}|${sink}`, () => ({ ...this.topicAttrs(topic), [ATTR.SINK]: sink }));
+  }
+
+  private codeAttrs(topic: string, code: string): Attributes {
+    return this.cached(`c|${topic}|${code}`, () => ({
+      ...this.topicAttrs(topic),
+      [ATTR.DEAD_LETTER_CODE]: code,
+    }));
+  }
+
+  private reasonAttrs(topic: string, partition: number, reason: string): Attributes {
+    return this.cached(`r|${topic}|${partition}|${reason}`, () => ({
+      ...this.partitionAttrs(topic, partition),
+      [ATTR.PAUSE_REASON]: reason,
+    }));
+  }
+
+  private cached(key: string, make: () => Attributes): Attributes {
+    let attrs = this.attrCache.get(key);
+    if (!attrs) {
+      // Bounded by topics × partitions × sinks/codes/reasons; a runaway key set is not cached.
+      attrs = make();
+      if (this.attrCache.size < 10_000) this.attrCache.set(key, attrs);
+    }
+    return attrs;
+  }
+}
+
+/** The `sink` name the micro-batcher gives dead-letter publishing in its retries. */
+export const DEAD_LETTER_SINK = 'dead-letter';
+
+function seriesKey(attributes: Attributes): string {
+  return Object.entries(attributes)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .sort()
+    .join('\u0000');
+}
+
+function opts(spec: MetricSpec, buckets?: number[]): MetricOptions {
+  return {
+    description: spec.description,
+    unit: spec.unit,
+    ...(buckets ? { advice: { explicitBucketBoundaries: buckets } } : {}),
+  };
+}
+
+/**
+ * Wraps a consumer's commitOffsets to time every commit request (give the result to CommitQueue
+ * in place of the consumer).
+ */
+export function timedCommits(
+  consumer: Pick<Consumer, 'commitOffsets'>,
+  metrics: ConsumerMetrics,
+): Pick<Consumer, 'commitOffsets'> {
+  return {
+    commitOffsets: async (offsets) => {
+      const started = performance.now();
+      try {
+        await consumer.commitOffsets(offsets);
+        metrics.commitFinished((performance.now() - started) / 1000);
+      } catch (error) {
+        metrics.commitFinished((performance.now() - started) / 1000, error);
+        throw error;
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer lag
+
+export interface EndOffsets {
+  topic: string;
+  partition: number;
+  /** The high watermark: the offset the next produced message gets. */
+  high: number;
+  /** The earliest offset still in the log. */
+  low: number;
+}
+
+export interface KnownPosition {
+  topic: string;
+  partition: number;
+  /** The next offset to consume as this member knows it (its last commit); undefined: not yet. */
+  offset: number | undefined;
+}
+
+export interface LagPollerOptions {
+  /** High and low watermarks of these topics' partitions (adminOffsets(admin).endOffsets). */
+  endOffsets(topics: readonly string[]): Promise<readonly EndOffsets[]>;
+  /** The group's committed offsets (adminOffsets(admin, groupId).committedOffsets); optional. */
+  committedOffsets?(
+    topics: readonly string[],
+  ): Promise<readonly { topic: string; partition: number; offset: number }[]>;
+  /** The partitions to report (this member's assignment) and the offsets the consumer committed. */
+  positions(): Iterable<KnownPosition>;
+  intervalMs: number;
+  /** A poll taking longer is abandoned (default: the interval, at most 10 s). */
+  timeoutMs?: number;
+  /** At most this many partitions are reported (default 10,000). */
+  maxPartitions?: number;
+  /** A failed or timed-out poll is logged here (`lag poll failed`, warn). */
+  logger?: Logger;
+  onError?(error: unknown): void;
+}
+
+/**
+ * Polls end offsets on an interval (one poll in flight at most, each with a timeout) and computes
+ * each reported partition's lag: high watermark minus the committed offset (the larger of the
+ * group's and the one this member last committed; the low watermark when neither exists).
+ */
+export class LagPoller {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private latest: PartitionLag[] = [];
+  private latestAt = -Infinity;
+  private stopped = false;
+
+  constructor(private readonly options: LagPollerOptions) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.stopped = false;
+    void this.poll();
+    this.timer = setInterval(() => void this.poll(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling; a poll in flight is awaited, its result discarded. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+    this.latest = [];
+  }
+
+  /**
+   * The lag of each reported partition from the last successful poll. While polls fail, the last
+   * values stay (an alert on lag must not clear because the admin API is unreachable; each
+   * failure is logged).
+   */
+  lags(): readonly PartitionLag[] {
+    return this.latest;
+  }
+
+  /** performance.now() of the last successful poll (-Infinity before the first). */
+  get lastSuccessAt(): number {
+    return this.latestAt;
+  }
+
+  /** Polls now (unless a poll is in flight, which is awaited instead). */
+  poll(): Promise<void> {
+    this.inFlight ??= this.pollOnce().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async pollOnce(): Promise<void> {
+    const timeoutMs = this.options.timeoutMs ?? Math.min(this.options.intervalMs, 10_000);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`lag poll timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const lags = await Promise.race([this.compute(), timeout]);
+      if (this.stopped) return;
+      this.latest = lags;
+      this.latestAt = performance.now();
+    } catch (error) {
+      if (this.stopped) return;
+      this.options.logger?.warn({ err: error }, 'lag poll failed');
+      this.options.onError?.(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async compute(): Promise<PartitionLag[]> {
+    const max = this.options.maxPartitions ?? 10_000;
+    const positions: KnownPosition[] = [];
+    for (const p of this.options.positions()) {
+      if (positions.length >= max) break;
+      positions.push(p);
+    }
+    const topics = [...new Set(positions.map((p) => p.topic))];
+    if (topics.length === 0) return [];
+    const [ends, committed] = await Promise.all([
+      this.options.endOffsets(topics),
+      this.options.committedOffsets?.(topics) ?? Promise.resolve([]),
+    ]);
+    const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+    const endBy = new Map(ends.map((e) => [key(e.topic, e.partition), e]));
+    const committedBy = new Map(committed.map((c) => [key(c.topic, c.partition), c.offset]));
+    const out: PartitionLag[] = [];
+    for (const p of positions) {
+      const end = endBy.get(key(p.topic, p.partition));
+      if (!end) continue;
+      const group = committedBy.get(key(p.topic, p.partition));
+      const known = Math.max(p.offset ?? -1, group ?? -1);
+      const from = known >= 0 ? known : end.low;
+      out.push({ topic: p.topic, partition: p.partition, lag: Math.max(0, end.high - from) });
+    }
+    return out;
+  }
+}
+
+/** LagPoller's offset functions from a connected kafkajs admin client. */
+export function adminOffsets(
+  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>,
+  groupId: string,
+): Pick<LagPollerOptions, 'endOffsets' | 'committedOffsets'> {
+  return {
+    endOffsets: async (topics) => {
+      const perTopic = await Promise.all(
+        topics.map(async (topic) =>
+          (await admin.fetchTopicOffsets(topic)).map((o) => ({
+            topic,
+            partition: o.partition,
+            high: Number(o.high),
+            low: Number(o.low),
+          })),
+        ),
+      );
+      return perTopic.flat();
+    },
+    committedOffsets: async (topics) => {
+      const result = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      return result.flatMap(({ topic, partitions }) =>
+        partitions.map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })),
+      );
+    },
+  };
+}
