@@ -11,6 +11,7 @@ import { produceVcf } from '../producer/produce-vcf.ts';
 import { loadVariantRefs } from '../producer/variant-refs.ts';
 import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
 import { createLogger } from '../telemetry/logger.ts';
+import { startTelemetry } from '../telemetry/sdk.ts';
 import { consume } from './consume.ts';
 import { DEMO_VCF, demo, formatSummary } from './demo.ts';
 import { localKafka } from './local-kafka.ts';
@@ -41,6 +42,9 @@ produce
     const kafka = createKafka(config, logger);
     const topic = opts.topic ?? config.topics.variants;
     await ensureTopics(kafka, config, [topic]);
+    // With OTEL_EXPORTER_OTLP_ENDPOINT set, each message's `create` span is exported, and its
+    // context travels in the message's `traceparent` header either way.
+    const telemetry = startTelemetry({ logger, prometheus: false });
     const progress = new Progress(`published records of ${file}`);
     const result = await produceVcf(kafka, file, {
       topic,
@@ -48,6 +52,7 @@ produce
       onProgress: (count, fraction) => progress.update({ count, fraction }),
     });
     progress.done({ count: result.records });
+    await telemetry.shutdown();
   });
 
 produce
@@ -88,6 +93,7 @@ produce
         console.error(
           `only ${variants.length} variants in the store: publishing ${variants.length} embeddings`,
         );
+      const telemetry = startTelemetry({ logger, prometheus: false });
       const progress = new Progress(`published ${opts.encoding} embeddings to ${topic}`);
       const result = await produceEmbeddings(kafka, {
         ...opts,
@@ -96,6 +102,7 @@ produce
         onProgress: (count, fraction) => progress.update({ count, fraction }),
       });
       progress.done({ count: result.embeddings });
+      await telemetry.shutdown();
     },
   );
 
