@@ -224,11 +224,6 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
       payload: batch.payload,
       ranges: ranges.map((r): BatchRange => ({ partition: r.partition, first: r.first, last: r.last })),
     };
-    const links = new LinkCollector();
-    if (this.options.tracing) {
-      for (const m of batch.held) links.addFromHeaders(m.headers, m.partition, m.offset);
-      for (const m of batch.deadLetters) links.addFromHeaders(m.headers, m.partition, m.offset);
-    }
     const trace = this.options.tracing?.startBatch({
       topic: this.options.topic,
       id: batch.id,
@@ -236,7 +231,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
       messages: batch.messages,
       bytes: batch.bytes,
       deadLetters: batch.deadLetters.length,
-      links,
+      links: linksOf(batch),
     });
     const publish = (letters: DeadLetter[]) => {
       const send = () => this.retrying('dead-letter', () => this.options.deadLetters.publish(letters), trace);
@@ -413,4 +408,12 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
       bytes: 0,
     };
   }
+}
+
+/** The producers' span contexts (`traceparent`) of the messages a batch carries, bounded. */
+function linksOf(batch: { held: HeldMessage[]; deadLetters: DeadLetter[] }): LinkCollector {
+  const links = new LinkCollector();
+  for (const m of batch.held) links.addFromHeaders(m.headers, m.partition, m.offset);
+  for (const m of batch.deadLetters) links.addFromHeaders(m.headers, m.partition, m.offset);
+  return links;
 }

@@ -18,7 +18,7 @@ import { mulberry32 } from '../producer/prng.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { hostileMessages } from './hostile.ts';
 import { embeddingMessages, LedgerProducer, type Outgoing, variantMessages } from './ledger.ts';
-import { type Verdict, verify } from './verify.ts';
+import { emptyVerdict, type Verdict, verify } from './verify.ts';
 
 const KAFKA_SH = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
 
@@ -349,17 +349,4 @@ function brokerRestartUnavailable(): string | undefined {
     return `KAFKA_BROKERS (${brokers}) is not the local broker of kafka.sh (port ${port})`;
   if (!kafkaScript('status')) return 'the local broker of kafka.sh is not running';
   return undefined;
-}
-
-function emptyVerdict(): Verdict {
-  return {
-    produced: 0,
-    stored: 0,
-    deadLettered: 0,
-    duplicates: 0,
-    lost: 0,
-    committedAtEnd: true,
-    codes: {},
-    problems: [],
-  };
 }

@@ -45,16 +45,7 @@ export async function verify(
     : new Map();
   const graph =
     wantsVariants && config.variants.sinks.includes('kuzu') ? await graphCounts(config) : undefined;
-  const verdict: Verdict = {
-    produced: entries.length,
-    stored: 0,
-    deadLettered: 0,
-    duplicates: 0,
-    lost: 0,
-    committedAtEnd: true,
-    codes: {},
-    problems: [],
-  };
+  const verdict: Verdict = { ...emptyVerdict(), produced: entries.length };
   for (const entry of entries)
     for (const letter of letters.get(entry.key) ?? []) {
       const code = letter.slice(0, letter.indexOf(':'));
@@ -107,6 +98,20 @@ export async function verify(
     }
   }
   return verdict;
+}
+
+/** A verdict with nothing counted yet. */
+export function emptyVerdict(): Verdict {
+  return {
+    produced: 0,
+    stored: 0,
+    deadLettered: 0,
+    duplicates: 0,
+    lost: 0,
+    committedAtEnd: true,
+    codes: {},
+    problems: [],
+  };
 }
 
 /** Dead letters by original key: their error codes and reasons. */

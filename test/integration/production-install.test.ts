@@ -25,7 +25,6 @@ import {
   renameSync,
   rmSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -50,6 +49,7 @@ import {
   stageEnv,
 } from '../helpers/deploy.ts';
 import { ensureBroker, silentLogger, uniqueName } from '../helpers/kafka.ts';
+import { freePort } from '../helpers/net.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const VARIANTS = 40;
@@ -68,14 +68,6 @@ function run(command: string, cwd: string, env: NodeJS.ProcessEnv): void {
     maxBuffer: 64 * 1024 * 1024,
   });
   assert.equal(result.status, 0, `${command}\n${result.stdout}\n${result.stderr}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The image's filesystem path `path` of a stage, under the directory standing for its root. */

@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -26,6 +25,7 @@ import { HealthServer } from '../../src/telemetry/health.ts';
 import { ConsumerMetrics, METRIC_SPECS, prometheusName } from '../../src/telemetry/metrics.ts';
 import { BatchTracer, formatTraceparent } from '../../src/telemetry/tracing.ts';
 import { ensureBroker, silentLogger, testConfig, testKafka, waitUntilCaughtUp } from '../helpers/kafka.ts';
+import { freePort } from '../helpers/net.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { createHarness } from '../unit/telemetry/harness.ts';
 
@@ -153,14 +153,6 @@ test('a traced message is linked from its batch span, with sink-write and commit
     await health.stop();
   }
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('varstream consume serves /readyz and a /metrics page with every metric of the spec', async () => {
   const port = await freePort();
