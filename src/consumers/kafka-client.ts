@@ -21,6 +21,17 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs logs every error response at ERROR in its Connection namespace, including those it then
+ * retries (a coordinator still loading on a young broker, a leader moving). Those are warnings:
+ * an error that is not recovered reaches the caller, which logs it as an error itself.
+ */
+function kafkaLevel(level: number, namespace: string, message: string): 'error' | 'warn' | 'info' | 'debug' {
+  if (level === KafkaLogLevel.ERROR && namespace === 'Connection' && message.startsWith('Response '))
+    return 'warn';
+  return LEVELS[level] ?? 'info';
+}
+
 export function createKafka(config: Config, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   const security = kafkaSecurity(config);
@@ -39,7 +50,7 @@ export function createKafka(config: Config, logger: Logger): Kafka {
       () =>
       ({ level, namespace, log: entry }: LogEntry) => {
         const { message, timestamp: _t, logger: _l, ...rest } = entry;
-        log[LEVELS[level] ?? 'info']({ namespace, ...rest }, message);
+        log[kafkaLevel(level, namespace, message)]({ namespace, ...rest }, message);
       },
   });
 }
