@@ -14,6 +14,7 @@ import { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { decodeVariantMessage } from '../../src/contract/variant-decoder.ts';
 import { KuzuGraphSink } from '../../src/sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
+import { lanceSession } from '../../src/sinks/lancedb/open-table.ts';
 import { LanceVariantsSink } from '../../src/sinks/lancedb/variants-sink.ts';
 import type { Sink, SinkBatch } from '../../src/sinks/sink.ts';
 import { silentLogger } from '../helpers/kafka.ts';
@@ -44,6 +45,8 @@ const cohortB = batch(2, 2, [
 describe('LanceDB variants sink', () => {
   test('repeats and later messages upsert by variant_id, through the key index', async () => {
     const uri = join(mkdtempSync(join(tmpdir(), 'lance-')), 'db');
+    // Sizes of its own, so the session is not one another test of this process has filled.
+    const cache = { indexCacheBytes: 33 * 1024 ** 2, metadataCacheBytes: 17 * 1024 ** 2 };
     const sink = new LanceVariantsSink({
       uri,
       table: 'variants',
@@ -54,13 +57,15 @@ describe('LanceDB variants sink', () => {
         indexType: 'none',
         distance: 'cosine',
       },
-      cache: { indexCacheBytes: 32 * 1024 ** 2, metadataCacheBytes: 16 * 1024 ** 2 },
+      cache,
       logger: silentLogger,
     });
     await sink.start();
     await sink.writeBatch(cohortA);
     await sink.writeBatch(cohortA);
     await sink.writeBatch(cohortB);
+    // The table's metadata and index live in the session whose sizes come from the budget.
+    assert.ok(lanceSession(cache).sizeBytes() > 0n, 'LanceDB caches in the budgeted session');
     await sink.close();
     const db = await lancedb.connect(uri);
     const table = await db.openTable('variants');

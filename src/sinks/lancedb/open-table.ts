@@ -32,7 +32,9 @@ export async function openLanceTable(
   schemaFor: (existing: Schema | undefined) => Schema | Promise<Schema>,
   cache: LanceCacheSizes,
 ): Promise<OpenedTable> {
-  const connection = await lancedb.connect(uri, {}, lanceSession(cache));
+  // The session goes in the options: lancedb 0.39's connect(uri, options, session) overload
+  // drops its third argument, which left LanceDB on its default 6 GB / 1 GB caches.
+  const connection = await lancedb.connect(uri, { session: lanceSession(cache) });
   let table: lancedb.Table;
   if ((await connection.tableNames()).includes(name)) {
     table = await connection.openTable(name);
