@@ -9,8 +9,9 @@
  * (README, "How memory is bounded"). To measure the backlog alone, `--sites N` (default 100,000)
  * keeps the stores at N sites: a backlog of more messages than N publishes the same N sites again,
  * one pass per N messages with the pass in the `source` field (as cohorts re-publishing a site
- * do), so every pass updates every row, node and edge. `--sites 0` makes every message a new
- * site: then the peak also measures the stores' growth with their size.
+ * do): every pass updates every LanceDB row, while the graph's nodes and edges stay the same.
+ * `--sites 0` makes every message a new site: then the peak also measures the stores' growth with
+ * their size.
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -10,28 +10,52 @@ export const GRAPH_DDL = [
   'CREATE NODE TABLE IF NOT EXISTS KafkaOffset(id STRING PRIMARY KEY, next_offset INT64)',
 ] as const;
 
-/** One LOAD statement per staged file; `$FILE` is replaced by a path the sink itself chose. */
+const VARIANT_COLUMNS =
+  'id STRING, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE';
+const CALL_COLUMNS = 'sample STRING, variant STRING, gt STRING, zygosity STRING, dp INT64, gq INT64';
+
+/**
+ * One LOAD statement per staged file; `$FILE` is replaced by a path the sink itself chose. Rows
+ * are written only where they change: the sink first reads what the batch's variants and calls
+ * already hold (`existingVariants`, `existingCalls`), then CREATEs what is new and SETs what
+ * differs, in place. Deleting and re-creating unchanged edges made Kuzu's file grow with every
+ * redelivery until its buffer pool could no longer hold a write (measured: 100k sites rewritten
+ * 11 times failed at 128 MiB).
+ */
 export const LOAD_STATEMENTS = {
-  variants:
-    "LOAD WITH HEADERS (id STRING, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE) FROM '$FILE' $OPTS " +
-    'MERGE (v:Variant {id: id}) SET v.chrom = chrom, v.pos = pos, v.ref = ref, v.alt = alt, v.rsid = rsid, v.qual = qual',
+  existingVariants:
+    `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS MATCH (v:Variant {id: id}) ` +
+    'RETURN v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt, v.rsid AS rsid, v.qual AS qual',
+  /** Variants that did not exist before the batch (the batch holds each id once). */
+  createVariants:
+    `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS ` +
+    'CREATE (:Variant {id: id, chrom: chrom, pos: pos, ref: ref, alt: alt, rsid: rsid, qual: qual})',
+  updateVariants:
+    `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS MATCH (v:Variant {id: id}) ` +
+    'SET v.chrom = chrom, v.pos = pos, v.ref = ref, v.alt = alt, v.rsid = rsid, v.qual = qual',
   genes: "LOAD WITH HEADERS (symbol STRING) FROM '$FILE' $OPTS MERGE (:Gene {symbol: symbol})",
   samples: "LOAD WITH HEADERS (id STRING) FROM '$FILE' $OPTS MERGE (:Sample {id: id})",
   inGene:
     "LOAD WITH HEADERS (variant STRING, gene STRING) FROM '$FILE' $OPTS " +
     'MATCH (v:Variant {id: variant}) MATCH (g:Gene {symbol: gene}) MERGE (v)-[:IN_GENE]->(g)',
-  /** Edges of variants that did not exist before the batch cannot exist yet: CREATE is safe. */
-  hasVariant:
-    "LOAD WITH HEADERS (sample STRING, variant STRING, gt STRING, zygosity STRING, dp INT64, gq INT64) FROM '$FILE' $OPTS " +
+  /** The HAS_VARIANT edges the staged calls (of variants that existed) already have. */
+  existingCalls:
+    `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
+    'MATCH (s:Sample {id: sample})-[e:HAS_VARIANT]->(v:Variant {id: variant}) ' +
+    'RETURN s.id AS sample, v.id AS variant, e.gt AS gt, e.zygosity AS zygosity, e.dp AS dp, e.gq AS gq',
+  /** Calls with no edge yet (all calls of new variants): CREATE is safe, none can exist. */
+  createCalls:
+    `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
     'MATCH (s:Sample {id: sample}) MATCH (v:Variant {id: variant}) ' +
     'CREATE (s)-[:HAS_VARIANT {gt: gt, zygosity: zygosity, dp: dp, gq: gq}]->(v)',
-  /** Run first for the calls of variants that existed: the CREATE above then replaces them. */
-  dropHasVariant:
-    "LOAD WITH HEADERS (sample STRING, variant STRING, gt STRING, zygosity STRING, dp INT64, gq INT64) FROM '$FILE' $OPTS " +
+  /**
+   * Edges whose properties changed are deleted, then CREATEd with the rest: SET on rel properties
+   * held Kuzu 0.11's buffer pool per edge (one batch of 50k changed edges filled 128 MiB), a
+   * delete and a create do not.
+   */
+  deleteCalls:
+    `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
     'MATCH (s:Sample {id: sample})-[e:HAS_VARIANT]->(v:Variant {id: variant}) DELETE e',
-  existingVariants:
-    "LOAD WITH HEADERS (id STRING, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE) FROM '$FILE' $OPTS " +
-    'MATCH (v:Variant {id: id}) RETURN v.id AS id',
 } as const;
 
 export const UPSERT_OFFSET = 'MERGE (o:KafkaOffset {id: $id}) SET o.next_offset = $next';
