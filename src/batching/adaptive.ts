@@ -41,6 +41,14 @@ export class AdaptiveBatchSize {
     this.slowMillis = options.slowMillis ?? 5_000;
   }
 
+  /** Half of `current` (an emergency's shrink), never below the floor. */
+  halved(current: { maxRows: number; maxBytes: number }): { maxRows: number; maxBytes: number } {
+    return {
+      maxRows: Math.max(this.minRows, Math.floor(current.maxRows / 2)),
+      maxBytes: Math.max(this.minBytes, Math.floor(current.maxBytes / 2)),
+    };
+  }
+
   /** Updates the size from one written batch; true when it changed. */
   onBatch(outcome: BatchOutcome): boolean {
     const before = `${this.maxRows}/${this.maxBytes}`;

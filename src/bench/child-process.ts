@@ -3,7 +3,7 @@
  * /proc (and the kernel's own peak, VmHWM), CPU seconds, and when it joined its group.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +55,8 @@ export class MeasuredConsumer {
       discardStdout?: boolean;
       /** Sees every stdout line (the child's JSON log). */
       onLine?: (line: string) => void;
+      /** Appends the child's log (stdout and stderr lines) to this file. */
+      logFile?: string;
     } = {},
   ) {
     const inherited = { ...process.env };
@@ -76,7 +78,10 @@ export class MeasuredConsumer {
         resolve(code);
       }),
     );
+    const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+    if (log) this.child.on('close', () => log.end());
     const onLine = (line: string) => {
+      log?.write(`${line}\n`);
       if (this.joinedAt === undefined && line.includes('"joined consumer group"'))
         this.joinedAt = performance.now();
       const msg = /"msg":"([^"]+)"/.exec(line)?.[1];
@@ -85,9 +90,10 @@ export class MeasuredConsumer {
       options.onLine?.(line);
     };
     if (this.child.stdout) createInterface({ input: this.child.stdout }).on('line', onLine);
-    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on('line', (l) =>
-      this.lines.push(l),
-    );
+    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on('line', (l) => {
+      log?.write(`${l}\n`);
+      this.lines.push(l);
+    });
     this.timer = setInterval(() => this.sample(), options.sampleMs ?? 100);
   }
 

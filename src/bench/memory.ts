@@ -73,7 +73,7 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
   process.stderr.write(
     `backlog of ${messages.toLocaleString('en-US')} messages (${passes} × ${sites.toLocaleString('en-US')} sites) ready\n`,
   );
-  const consumer = new MeasuredConsumer(env);
+  const consumer = new MeasuredConsumer(env, { logFile: join(dir, 'consumer.log') });
   await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.variants, 6 * 3_600_000);
   const seconds = (performance.now() - (consumer.joinedAt as number)) / 1000;
   const usage = await consumer.stop();

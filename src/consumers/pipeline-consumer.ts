@@ -529,14 +529,12 @@ export class PipelineConsumer extends EventEmitter {
     }
   }
 
+  /** Halves every pipeline's batch size, down to the adaptive floor (a quarter of the ceiling). */
   private shrinkBatches(): void {
     this.lastShrink = performance.now();
     for (const p of this.pipelines.values()) {
-      const { maxRows, maxBytes } = p.batcher.batchLimits;
-      p.batcher.setBatchSize(
-        Math.max(1, Math.floor(maxRows / 2)),
-        Math.max(p.adaptive.minBytes, Math.floor(maxBytes / 2)),
-      );
+      const { maxRows, maxBytes } = p.adaptive.halved(p.batcher.batchLimits);
+      p.batcher.setBatchSize(maxRows, maxBytes);
     }
   }
 

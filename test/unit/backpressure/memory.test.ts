@@ -136,4 +136,8 @@ test('adaptive batching: grows while full batches are written fast, halves under
   assert.deepEqual([a.maxRows, a.maxBytes], [800, 8 * MiB]);
   for (let i = 0; i < 20; i++) a.onBatch({ messages: 1, bytes: 1, millis: 10, pressure: true });
   assert.deepEqual([a.maxRows, a.maxBytes], [400, 4 * MiB], 'floored at 1/4');
+  // An emergency halves the batcher's current size every second while it lasts: same floor.
+  let size = { maxRows: 1600, maxBytes: 16 * MiB };
+  for (let i = 0; i < 30; i++) size = a.halved(size);
+  assert.deepEqual(size, { maxRows: 400, maxBytes: 4 * MiB }, 'an emergency stops at 1/4 too');
 });
