@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { caughtUp } from '../consumers/topics.ts';
+import type { MemoryCgroup } from './memory-cgroup.ts';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const CLOCK_TICKS = 100;
@@ -57,14 +58,19 @@ export class MeasuredConsumer {
       onLine?: (line: string) => void;
       /** Appends the child's log (stdout and stderr lines) to this file. */
       logFile?: string;
+      /** Runs the child inside this memory cgroup (as a container would). */
+      cgroup?: MemoryCgroup;
     } = {},
   ) {
     const inherited = { ...process.env };
     // Inside `node --test`, a child inheriting this would report to the runner instead of stdout.
     delete inherited.NODE_TEST_CONTEXT;
-    const command = options.command ?? process.execPath;
-    const args = options.command ? (options.args ?? []) : ['--import', 'tsx', MAIN, 'consume'];
-    this.child = spawn(command, [...args], {
+    const direct = {
+      command: options.command ?? process.execPath,
+      args: options.command ? [...(options.args ?? [])] : ['--import', 'tsx', MAIN, 'consume'],
+    };
+    const { command, args } = options.cgroup ? options.cgroup.wrap(direct.command, direct.args) : direct;
+    this.child = spawn(command, args, {
       env: { ...inherited, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     });

@@ -19,12 +19,14 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { brokersOrLocal } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
+import { parseBytes } from '../config/units.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { isolatedEnv, MeasuredConsumer } from './child-process.ts';
+import { MemoryCgroup } from './memory-cgroup.ts';
 
 const MiB = 1024 ** 2;
 
@@ -39,6 +41,9 @@ interface BacklogResult {
   osPeakRssMb: number;
   cpuSeconds: number;
   pauses: number;
+  /** The consumer's memory cgroup: its peak (RSS and page cache) and OOM kills; null without one. */
+  cgroupPeakMb: number | null;
+  oomKills: number | null;
 }
 
 interface BenchOptions {
@@ -46,6 +51,7 @@ interface BenchOptions {
   samples: number;
   sinks: string;
   sites: number;
+  cgroup: boolean;
 }
 
 async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promise<BacklogResult> {
@@ -73,10 +79,26 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
   process.stderr.write(
     `backlog of ${messages.toLocaleString('en-US')} messages (${passes} × ${sites.toLocaleString('en-US')} sites) ready\n`,
   );
-  const consumer = new MeasuredConsumer(env, { logFile: join(dir, 'consumer.log') });
-  await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.variants, 6 * 3_600_000);
-  const seconds = (performance.now() - (consumer.joinedAt as number)) / 1000;
-  const usage = await consumer.stop();
+  const limitBytes = parseBytes(opts.limit) as number;
+  const cgroup = opts.cgroup ? MemoryCgroup.create(id, limitBytes) : undefined;
+  if (opts.cgroup && !cgroup)
+    process.stderr.write('no writable memory cgroup here: the limit is VARSTREAM_MEMORY_LIMIT alone\n');
+  const consumer = new MeasuredConsumer(env, { logFile: join(dir, 'consumer.log'), cgroup });
+  let usage: Awaited<ReturnType<MeasuredConsumer['stop']>>;
+  let seconds: number;
+  try {
+    await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.variants, 6 * 3_600_000);
+    seconds = (performance.now() - (consumer.joinedAt as number)) / 1000;
+    usage = await consumer.stop();
+  } catch (error) {
+    const kills = cgroup?.oomKills() ?? 0;
+    throw kills > 0 ? new Error(`the kernel OOM-killed the consumer at its ${opts.limit} limit`) : error;
+  } finally {
+    consumer.child.kill('SIGKILL');
+  }
+  const cgroupPeak = cgroup?.peakBytes();
+  const oomKills = cgroup ? cgroup.oomKills() : null;
+  cgroup?.remove();
   return {
     backlog: messages,
     sites,
@@ -87,6 +109,8 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
     osPeakRssMb: Math.round((usage.hwmBytes / MiB) * 10) / 10,
     cpuSeconds: Math.round(usage.cpuSeconds * 10) / 10,
     pauses: consumer.messages.get('paused partitions') ?? 0,
+    cgroupPeakMb: cgroupPeak === undefined ? null : Math.round((cgroupPeak / MiB) * 10) / 10,
+    oomKills,
   };
 }
 
@@ -101,9 +125,12 @@ new Command('bench:memory')
     (v) => Number(v),
     100_000,
   )
+  .option('--no-cgroup', 'do not run the consumer in a memory cgroup of --limit (used when one can be made)')
   .option('--out <file>', 'JSON result', 'bench-memory.json')
   .action(async (opts: BenchOptions & { backlogs: string; out: string }) => {
     const backlogs = opts.backlogs.split(',').map(Number);
+    if (parseBytes(opts.limit) === undefined)
+      throw new Error(`--limit: expected a size such as 768Mi or 1Gi, got ${opts.limit}`);
     if (!Number.isSafeInteger(opts.sites) || opts.sites < 0)
       throw new Error(`--sites: expected a non-negative integer, got ${opts.sites}`);
     for (const n of backlogs) {
@@ -136,13 +163,13 @@ new Command('bench:memory')
     };
     writeFileSync(opts.out, `${JSON.stringify(out, null, 2)}\n`);
     console.log(
-      '| backlog | sites (passes) | seconds | msgs/s | peak RSS MB (sampled / OS) | CPU s | pauses |',
+      '| backlog | sites (passes) | seconds | msgs/s | peak RSS MB (sampled / OS) | cgroup peak MB (incl. page cache) | OOM kills | CPU s | pauses |',
     );
-    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const fmt = (x: number) => x.toLocaleString('en-US');
     for (const r of results)
       console.log(
-        `| ${fmt(r.backlog)} | ${fmt(r.sites)} (${r.passes}) | ${r.seconds} | ${fmt(r.msgsPerSec)} | ${r.peakRssMb} / ${r.osPeakRssMb} | ${r.cpuSeconds} | ${r.pauses} |`,
+        `| ${fmt(r.backlog)} | ${fmt(r.sites)} (${r.passes}) | ${r.seconds} | ${fmt(r.msgsPerSec)} | ${r.peakRssMb} / ${r.osPeakRssMb} | ${r.cgroupPeakMb ?? '–'} | ${r.oomKills ?? '–'} | ${r.cpuSeconds} | ${r.pauses} |`,
       );
     console.log(
       `\npeak RSS (OS) from the lowest to the highest: +${(growth * 100).toFixed(1)}% (limit ${opts.limit}, sinks ${opts.sinks}, ${opts.sites > 0 ? `${fmt(opts.sites)} sites` : 'every message a new site'})`,
