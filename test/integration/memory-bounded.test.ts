@@ -1,7 +1,9 @@
 /**
  * Proves, on the real broker: a consumer (a child process, `varstream consume`) with a memory
  * limit, facing a backlog far larger than its budget and a sink slowed on purpose, never has an
- * RSS above the limit (sampled from /proc every 100 ms, and the kernel's own peak, VmHWM); its
+ * RSS above the limit (sampled from /proc every 100 ms, and the kernel's own peak, VmHWM; where a
+ * memory cgroup can be made, the child runs in one of that limit, as in a pod, and is not
+ * OOM-killed); its
  * partitions pause and resume (its logged events); and every message lands exactly once. When the
  * sink's own memory rises while it writes (a test-only ballast), the memory monitor's levels rise,
  * pause partitions for `memory`, and every such pause is lifted again.
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { before, type TestContext, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
 import { isolatedEnv, MeasuredConsumer } from '../../src/bench/child-process.ts';
+import { MemoryCgroup } from '../../src/bench/memory-cgroup.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { produceEmbeddings } from '../../src/producer/produce-embeddings.ts';
@@ -76,7 +79,9 @@ async function runBounded(
   );
 
   const events: Run['events'] = [];
+  const cgroup = MemoryCgroup.create(name, limit);
   const consumer = new MeasuredConsumer(env, {
+    cgroup,
     onLine: (line) => {
       if (!/"msg":"(memory level (rose|fell)|paused partitions|resumed partitions)"/.test(line)) return;
       const { msg, level, reasons, partitions } = JSON.parse(line);
@@ -95,9 +100,11 @@ async function runBounded(
   } finally {
     usage = await consumer.stop();
     t.diagnostic(
-      `limit ${limit / MiB} MiB: peak RSS sampled ${Math.round(usage.peakRssBytes / MiB)} MiB, kernel ${Math.round(usage.hwmBytes / MiB)} MiB; ${JSON.stringify([...consumer.messages])}`,
+      `limit ${limit / MiB} MiB (${cgroup ? `in a memory cgroup, its peak ${Math.round((cgroup.peakBytes() ?? 0) / MiB)} MiB with page cache` : 'no memory cgroup here'}): peak RSS sampled ${Math.round(usage.peakRssBytes / MiB)} MiB, kernel ${Math.round(usage.hwmBytes / MiB)} MiB; ${JSON.stringify([...consumer.messages])}`,
     );
   }
+  assert.equal(cgroup?.oomKills() ?? 0, 0, 'not OOM-killed at its limit');
+  cgroup?.remove();
   assert.equal(usage.exitCode, 0, 'clean stop');
   assert.ok(usage.peakRssBytes > 0);
   assert.ok(
