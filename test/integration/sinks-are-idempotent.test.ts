@@ -2,7 +2,8 @@
  * Proves, on real LanceDB and Kuzu on disk, the contract every sink must keep: writing a batch
  * twice leaves the store unchanged; a later message for the same variant replaces its site fields
  * and the genotypes it repeats; another cohort's samples add edges to the same variant; a batch
- * the Kuzu sink already applied (by its stored offsets) is skipped, also after a restart.
+ * the Kuzu sink already applied (by its stored offsets) is skipped, also after a restart; a long
+ * run of redelivered batches (each writing only its offsets) does not fill Kuzu's buffer pool.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { describe, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
 import { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { decodeVariantMessage } from '../../src/contract/variant-decoder.ts';
-import { KuzuGraphSink } from '../../src/sinks/kuzu/graph-sink.ts';
+import { CHECKPOINT_EVERY_WRITES, KuzuGraphSink } from '../../src/sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
 import { lanceSession } from '../../src/sinks/lancedb/open-table.ts';
 import { LanceVariantsSink } from '../../src/sinks/lancedb/variants-sink.ts';
@@ -88,8 +89,8 @@ describe('LanceDB variants sink', () => {
 });
 
 describe('Kuzu graph sink', () => {
-  async function open(path: string): Promise<{ sink: Sink<VariantBatch>; store: KuzuStore }> {
-    const store = new KuzuStore(path, 64 * 1024 * 1024);
+  async function open(path: string, poolMiB = 64): Promise<{ sink: Sink<VariantBatch>; store: KuzuStore }> {
+    const store = new KuzuStore(path, poolMiB * 1024 * 1024);
     const sink = new KuzuGraphSink(store);
     await sink.start();
     return { sink, store };
@@ -157,6 +158,30 @@ describe('Kuzu graph sink', () => {
       'MATCH (s:Sample)-[:HAS_VARIANT]->(v:Variant) RETURN s.id AS s, v.rsid AS r',
     );
     assert.deepEqual(rows, [{ s: odd, r: "rs1'; DROP" }]);
+    await sink.close();
+  });
+
+  test('800 redelivered batches, each writing only its offsets, fit a 16 MiB pool', async () => {
+    // Without the sink's checkpoints Kuzu kept each offset update in the pool until its 16 MiB
+    // WAL threshold: this run failed with "buffer pool is full" at batch 340.
+    const path = join(mkdtempSync(join(tmpdir(), 'kuzu-')), 'graph.kuzu');
+    const { sink, store } = await open(path, 16);
+    const body = { chrom: 'chr2', pos: 7, ref: 'A', alt: 'G', genes: ['G1'], samples: { S1: { GT: '0/1' } } };
+    const batches = 800;
+    assert.ok(batches > 10 * CHECKPOINT_EVERY_WRITES);
+    for (let i = 0; i < batches; i++) {
+      // Three partitions per batch, as a batch of a three-partition topic carries.
+      const ranges = [0, 1, 2].map((partition) => ({ partition, first: i, last: i }));
+      const result = await sink.writeBatch({ ...batch(i + 1, i, [body]), ranges });
+      assert.equal(result.skipped, undefined, `batch ${i + 1} written`);
+    }
+    assert.equal(await store.count('(:Variant)'), 1);
+    assert.equal(await store.count('()-[:HAS_VARIANT]->()'), 1);
+    const offsets = await store.run('MATCH (o:KafkaOffset) RETURN o.next_offset AS n');
+    assert.deepEqual(
+      offsets.map((r) => Number(r.n)),
+      [batches, batches, batches],
+    );
     await sink.close();
   });
 });

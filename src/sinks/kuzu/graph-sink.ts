@@ -23,12 +23,22 @@ const VARIANT_HEADER = ['id', 'chrom', 'pos', 'ref', 'alt', 'rsid', 'qual'] as c
 const CALL_HEADER = ['sample', 'variant', 'gt', 'zygosity', 'dp', 'gq'] as const;
 /** Kuzu errors that mean "these values", so the batch's records are split out and dead-lettered. */
 const REJECTED_CONTENT = /^(Conversion exception|Copy exception)/;
+/**
+ * Kuzu 0.11 keeps every committed update's version info in its buffer pool until a checkpoint, and
+ * checkpoints on its own only when the WAL reaches 16 MiB. Small writes (a redelivered batch
+ * writes only its offsets) never get there: 700 transactions of three offset updates filled a
+ * 16 MiB pool, and a 128 MiB pool failed after ~1,700 batches of redelivered sites. So the sink
+ * checkpoints every this many written batches, and after a write the pool could not hold.
+ */
+export const CHECKPOINT_EVERY_WRITES = 64;
+const POOL_FULL = /buffer pool is full/i;
 
 export class KuzuGraphSink implements Sink<VariantBatch> {
   readonly name = 'kuzu';
   private readonly stagingDir: string;
   /** `{topic}:{partition}` -> next offset not yet applied, as committed in Kuzu. */
   private readonly applied = new Map<string, number>();
+  private writesSinceCheckpoint = 0;
 
   constructor(private readonly store: KuzuStore) {
     this.stagingDir = join(dirname(resolve(store.path)), 'staging');
@@ -86,9 +96,13 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
         return b.variants.length + b.genes.size + b.samples.size + b.geneVariant.length + b.calls.length;
       });
       for (const range of batch.ranges) this.applied.set(`${batch.topic}:${range.partition}`, range.last + 1);
+      if (++this.writesSinceCheckpoint >= CHECKPOINT_EVERY_WRITES) await this.checkpoint();
       return { written };
     } catch (error) {
       const message = `batch ${batch.id} failed: ${(error as Error).message}`;
+      // Frees the pool of what committed updates hold, so the retry meets an empty pool; a failed
+      // checkpoint is left to the retry (it reports the write's own error).
+      if (POOL_FULL.test((error as Error).message ?? '')) await this.checkpoint().catch(() => undefined);
       // Kuzu's conversion and copy errors are about the values loaded, not about the store.
       if (REJECTED_CONTENT.test((error as Error).message ?? ''))
         throw new RecordRejectedError(this.name, message, { cause: error });
@@ -100,6 +114,11 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
 
   async close(): Promise<void> {
     await this.store.close();
+  }
+
+  private async checkpoint(): Promise<void> {
+    await this.store.run('CHECKPOINT');
+    this.writesSinceCheckpoint = 0;
   }
 
   private alreadyApplied(batch: SinkBatch<VariantBatch>): boolean {
