@@ -83,9 +83,9 @@ export function resolveLimit(
 }
 
 export function readCgroupLimit(root = '/sys/fs/cgroup'): { bytes: number; source: LimitSource } | undefined {
-  const v2 = readNumber(`${root}/memory.max`);
+  const v2 = readCgroupNumber(`${root}/memory.max`);
   if (v2 !== undefined && v2 < UNLIMITED) return { bytes: v2, source: 'cgroup v2 memory.max' };
-  const v1 = readNumber(`${root}/memory/memory.limit_in_bytes`);
+  const v1 = readCgroupNumber(`${root}/memory/memory.limit_in_bytes`);
   if (v1 !== undefined && v1 < UNLIMITED) return { bytes: v1, source: 'cgroup v1 memory.limit_in_bytes' };
   return undefined;
 }
@@ -95,9 +95,9 @@ export function readCgroupLimit(root = '/sys/fs/cgroup'): { bytes: number; sourc
  * `memory.usage_in_bytes`) minus inactive file cache, which the kernel reclaims before an OOM kill.
  */
 export function readCgroupWorkingSet(root = '/sys/fs/cgroup'): number | undefined {
-  const v2 = readNumber(`${root}/memory.current`);
+  const v2 = readCgroupNumber(`${root}/memory.current`);
   if (v2 !== undefined) return v2 - statField(`${root}/memory.stat`, 'inactive_file');
-  const v1 = readNumber(`${root}/memory/memory.usage_in_bytes`);
+  const v1 = readCgroupNumber(`${root}/memory/memory.usage_in_bytes`);
   if (v1 !== undefined) return v1 - statField(`${root}/memory/memory.stat`, 'total_inactive_file');
   return undefined;
 }
@@ -111,7 +111,8 @@ function statField(path: string, field: string): number {
   }
 }
 
-function readNumber(path: string): number | undefined {
+/** A cgroup file's number (`max` is Infinity); undefined when unreadable or not a number. */
+export function readCgroupNumber(path: string): number | undefined {
   try {
     const text = readFileSync(path, 'utf8').trim();
     if (text === 'max') return Number.POSITIVE_INFINITY;

@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readCgroupNumber } from '../backpressure/memory-budget.ts';
 
 const ROOT = '/sys/fs/cgroup';
 
@@ -50,7 +51,7 @@ export class MemoryCgroup {
 
   /** The cgroup's peak memory use (anonymous and page cache), in bytes. */
   peakBytes(): number | undefined {
-    return readNumber(join(this.dir, this.v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));
+    return readCgroupNumber(join(this.dir, this.v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));
   }
 
   /** Processes the kernel killed for exceeding the limit. */
@@ -94,13 +95,4 @@ function ownCgroupDir(v2: boolean): string | undefined {
   return path === undefined || !existsSync(join(ROOT, 'memory', path))
     ? undefined
     : join(ROOT, 'memory', path);
-}
-
-function readNumber(path: string): number | undefined {
-  try {
-    const n = Number(readFileSync(path, 'utf8').trim());
-    return Number.isFinite(n) ? n : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -101,9 +101,9 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
     usage = await consumer.stop();
   } catch (error) {
     const kills = cgroup?.oomKills() ?? 0;
-    throw kills > 0 ? new Error(`the kernel OOM-killed the consumer at its ${opts.limit} limit`) : error;
-  } finally {
     consumer.child.kill('SIGKILL');
+    cgroup?.remove();
+    throw kills > 0 ? new Error(`the kernel OOM-killed the consumer at its ${opts.limit} limit`) : error;
   }
   const cgroupPeak = cgroup?.peakBytes();
   const oomKills = cgroup ? cgroup.oomKills() : null;

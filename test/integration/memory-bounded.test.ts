@@ -103,8 +103,9 @@ async function runBounded(
       `limit ${limit / MiB} MiB (${cgroup ? `in a memory cgroup, its peak ${Math.round((cgroup.peakBytes() ?? 0) / MiB)} MiB with page cache` : 'no memory cgroup here'}): peak RSS sampled ${Math.round(usage.peakRssBytes / MiB)} MiB, kernel ${Math.round(usage.hwmBytes / MiB)} MiB; ${JSON.stringify([...consumer.messages])}`,
     );
   }
-  assert.equal(cgroup?.oomKills() ?? 0, 0, 'not OOM-killed at its limit');
+  const oomKills = cgroup?.oomKills() ?? 0;
   cgroup?.remove();
+  assert.equal(oomKills, 0, 'not OOM-killed at its limit');
   assert.equal(usage.exitCode, 0, 'clean stop');
   assert.ok(usage.peakRssBytes > 0);
   assert.ok(
