@@ -189,9 +189,9 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     description: 'Test only: every sink write waits this long first',
   },
   {
-    env: 'VARSTREAM_TEST_SINK_BALLAST',
-    path: 'testing.sinkBallastBytes',
-    description: 'Test only: every delayed sink write holds this many bytes meanwhile',
+    env: 'VARSTREAM_TEST_SINK_BALLAST_RSS',
+    path: 'testing.sinkBallastRssBytes',
+    description: 'Test only: every delayed sink write holds memory until the RSS reaches this',
   },
   {
     env: 'VARSTREAM_TEST_SINK_FAILURE_RATE',

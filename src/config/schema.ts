@@ -238,8 +238,11 @@ export const configSchema = z.object({
   testing: z.object({
     /** Every sink write waits this long first (a slow sink, on purpose). */
     sinkDelayMs: int(0, 600_000).default(0),
-    /** Every delayed sink write also holds this many bytes (a store's working set, on purpose). */
-    sinkBallastBytes: bytes(0, 4 * 1024 ** 3).default(0),
+    /**
+     * Every delayed sink write also holds memory, until the process's RSS reaches this many bytes
+     * (a store whose working set rises while it writes, on purpose); 0 holds none.
+     */
+    sinkBallastRssBytes: bytes(0, 64 * 1024 ** 3).default(0),
     /** Each sink write attempt fails first (transiently) with this probability, 0 to 0.9. */
     sinkFailureRate: z.coerce
       .number({ error: 'expected a probability between 0 and 0.9' })

@@ -11,7 +11,12 @@ import { variantPipeline, variantSinks } from './variants.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types run side by side
 export function configuredPipelines(config: Config, logger: Logger): PipelineSpec<any, any>[] {
-  const { sinkDelayMs: delay, sinkBallastBytes: ballast, sinkFailureRate, sinkRejectEvery } = config.testing;
+  const {
+    sinkDelayMs: delay,
+    sinkBallastRssBytes: ballast,
+    sinkFailureRate,
+    sinkRejectEvery,
+  } = config.testing;
   const faulty = sinkFailureRate > 0 || sinkRejectEvery > 0;
   const slow = <P>(sinks: readonly Sink<P>[]): Sink<P>[] =>
     sinks.map((sink) => {
