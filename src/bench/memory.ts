@@ -28,6 +28,7 @@ import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { isolatedEnv, MeasuredConsumer } from './child-process.ts';
 import { MemoryCgroup } from './memory-cgroup.ts';
+import { type ResidentBreakdown, readResidentBreakdown } from './smaps.ts';
 
 const MiB = 1024 ** 2;
 
@@ -45,6 +46,8 @@ interface BacklogResult {
   /** The consumer's memory cgroup: its peak (RSS and page cache) and OOM kills; null without one. */
   cgroupPeakMb: number | null;
   oomKills: number | null;
+  /** The consumer's resident memory by kind (/proc/PID/smaps), every --breakdown-every seconds. */
+  resident: Array<{ s: number } & ResidentBreakdown>;
 }
 
 interface BenchOptions {
@@ -53,6 +56,7 @@ interface BenchOptions {
   sinks: string;
   sites: number;
   cgroup: boolean;
+  breakdownEvery: number;
 }
 
 async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promise<BacklogResult> {
@@ -93,13 +97,23 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
   if (opts.cgroup && !cgroup)
     process.stderr.write('no writable memory cgroup here: the limit is VARSTREAM_MEMORY_LIMIT alone\n');
   const consumer = new MeasuredConsumer(env, { logFile: join(dir, 'consumer.log'), cgroup });
+  const resident: BacklogResult['resident'] = [];
+  const sampleResident = () => {
+    const breakdown = consumer.child.pid ? readResidentBreakdown(consumer.child.pid) : undefined;
+    if (breakdown)
+      resident.push({ s: Math.round((performance.now() - consumer.spawnedAt) / 1000), ...breakdown });
+  };
+  const residentTimer = setInterval(sampleResident, opts.breakdownEvery * 1000);
   let usage: Awaited<ReturnType<MeasuredConsumer['stop']>>;
   let seconds: number;
   try {
     await consumer.waitCaughtUp(kafka, config.kafka.groupId, config.topics.variants, 6 * 3_600_000);
     seconds = (performance.now() - (consumer.joinedAt as number)) / 1000;
+    sampleResident();
+    clearInterval(residentTimer);
     usage = await consumer.stop();
   } catch (error) {
+    clearInterval(residentTimer);
     const kills = cgroup?.oomKills() ?? 0;
     consumer.child.kill('SIGKILL');
     cgroup?.remove();
@@ -120,6 +134,7 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
     pauses: consumer.messages.get('paused partitions') ?? 0,
     cgroupPeakMb: cgroupPeak === undefined ? null : Math.round((cgroupPeak / MiB) * 10) / 10,
     oomKills,
+    resident,
   };
 }
 
@@ -134,12 +149,20 @@ new Command('bench:memory')
     (v) => Number(v),
     100_000,
   )
+  .option(
+    '--breakdown-every <s>',
+    "seconds between samples of the consumer's resident memory by kind (smaps)",
+    (v) => Number(v),
+    30,
+  )
   .option('--no-cgroup', 'do not run the consumer in a memory cgroup of --limit (used when one can be made)')
   .option('--out <file>', 'JSON result', 'bench-memory.json')
   .action(async (opts: BenchOptions & { backlogs: string; out: string }) => {
     const backlogs = opts.backlogs.split(',').map(Number);
     if (parseBytes(opts.limit) === undefined)
       throw new Error(`--limit: expected a size such as 768Mi or 1Gi, got ${opts.limit}`);
+    if (!(opts.breakdownEvery >= 1))
+      throw new Error(`--breakdown-every: expected seconds >= 1, got ${opts.breakdownEvery}`);
     if (!Number.isSafeInteger(opts.sites) || opts.sites < 0)
       throw new Error(`--sites: expected a non-negative integer, got ${opts.sites}`);
     for (const n of backlogs) {
@@ -183,6 +206,23 @@ new Command('bench:memory')
     console.log(
       `\npeak RSS (OS) from the lowest to the highest: +${(growth * 100).toFixed(1)}% (limit ${opts.limit}, sinks ${opts.sinks}, ${opts.sites > 0 ? `${fmt(opts.sites)} sites` : 'every message a new site'})`,
     );
+    console.log(
+      "\nresident memory by kind (MiB; smaps): Kuzu's buffer pool, mapped files, glibc's main heap, other anonymous (arenas, V8, stacks)",
+    );
+    console.log('| backlog | when | RSS | Kuzu pool | files | main heap | other anonymous |');
+    console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of results) {
+      const early = r.resident.find((x) => x.s >= 60) ?? r.resident[0];
+      const last = r.resident.at(-1);
+      for (const [when, x] of [
+        [`${early?.s ?? '–'} s`, early],
+        [`${last?.s ?? '–'} s (end)`, last],
+      ] as const)
+        if (x)
+          console.log(
+            `| ${fmt(r.backlog)} | ${when} | ${x.rssMb} | ${x.kuzuPoolMb} | ${x.filesMb} | ${x.brkHeapMb} | ${x.otherAnonMb} |`,
+          );
+    }
     console.log(`written: ${opts.out}`);
   })
   .parseAsync()
