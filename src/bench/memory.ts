@@ -122,6 +122,15 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
   const cgroupPeak = cgroup?.peakBytes();
   const oomKills = cgroup ? cgroup.oomKills() : null;
   cgroup?.remove();
+  // Millions of messages in the broker's log: the topics go once measured (left behind, they
+  // filled the disk); the stores and the consumer's log stay under runDir.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: Object.values(config.topics) });
+  } finally {
+    await admin.disconnect();
+  }
   return {
     backlog: messages,
     sites,

@@ -170,18 +170,29 @@ class Run {
 
   async caughtUp(timeoutMs = 180_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
+    const lags = new Map<string, string>();
     for (;;) {
       let done = true;
       for (const topic of this.topics) {
         // Right after a broker restart the admin client may meet a coordinator still loading.
-        const state = await caughtUp(this.kafka, this.config.kafka.groupId, topic).catch(() => ({
-          done: false,
-        }));
+        const state = await caughtUp(this.kafka, this.config.kafka.groupId, topic).catch(
+          (error: unknown) => ({ done: false, lag: `unknown (${(error as Error).message})` }),
+        );
+        lags.set(topic, String(state.lag));
         if (!state.done) done = false;
       }
       if (done) return;
       if (this.members.length === 0) throw new Error('no consumer is running');
-      if (performance.now() > deadline) throw new Error(`not caught up after ${timeoutMs} ms`);
+      if (performance.now() > deadline)
+        throw new Error(
+          `not caught up after ${timeoutMs} ms: lag ${[...lags].map(([t, l]) => `${l} on ${t}`).join(', ')}; ` +
+            this.members
+              .map(
+                (m, i) =>
+                  `member ${i + 1} logged ${JSON.stringify([...m.messages])}; its last errors:\n${m.lines.slice(-15).join('\n')}`,
+              )
+              .join('\n'),
+        );
       await sleep(250);
     }
   }
