@@ -41,7 +41,7 @@ export interface MemoryBudget {
   batchMaxBytes: number;
   maxInFlight: number;
   kuzuBufferPoolBytes: number;
-  /** LanceDB's caches, part of RUNTIME_RESERVE (unbounded by default: 6 GB index, 1 GB metadata). */
+  /** LanceDB's caches, part of RUNTIME_RESERVE (LanceDB's own defaults: 6 GB index, 1 GB metadata). */
   lancedbIndexCacheBytes: number;
   lancedbMetadataCacheBytes: number;
 }
@@ -68,8 +68,14 @@ export function deriveBudget(limitBytes: number, source: LimitSource): MemoryBud
     batchMaxBytes,
     maxInFlight,
     kuzuBufferPoolBytes,
-    lancedbIndexCacheBytes: clamp(align(limitBytes / 16), 32 * MiB, 256 * MiB),
-    lancedbMetadataCacheBytes: clamp(align(limitBytes / 32), 16 * MiB, 128 * MiB),
+    // A writer needs the current version's metadata and key index, not the old versions every
+    // merge-insert and optimize() leave behind; the LRU caches keep those until full (a 64+32 MiB
+    // session grew ~7 MiB a minute and RSS ~90 MiB over 12 minutes; 16+8 MiB filled in 5 minutes,
+    // 8+8 in 2.5, measured), so their size is memory a long run gains over a short one. 8+8 MiB
+    // ran a 100k-row table at full speed; 2+2 thrashed. The key index is ~1.8 MiB per 100k rows
+    // on disk: larger tables need lancedb.indexCacheBytes raised.
+    lancedbIndexCacheBytes: clamp(align(limitBytes / 128), 8 * MiB, 64 * MiB),
+    lancedbMetadataCacheBytes: clamp(align(limitBytes / 128), 8 * MiB, 32 * MiB),
   };
 }
 

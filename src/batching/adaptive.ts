@@ -5,6 +5,11 @@
  * halves them. Sizes stay within [ceiling / 4, ceiling], the ceiling being the configured (or
  * memory-derived) batch.maxRows and batch.maxBytes: much smaller batches cost LanceDB more per row
  * and more table versions, which raised memory instead of lowering it (measured).
+ *
+ * It starts at the floor and grows only on evidence (a slow start, as TCP's). Started higher, a
+ * slow sink's first batches were the largest of the run, and how long they lasted depended on the
+ * first writes' timing: with both variant sinks, 5,000-row batches held for 20 s in one run and for
+ * 2 minutes in another, and the allocator kept the high-water mark they left (~60 MiB of RSS).
  */
 
 export interface AdaptiveOptions {
@@ -35,8 +40,8 @@ export class AdaptiveBatchSize {
   constructor(private readonly options: AdaptiveOptions) {
     this.minRows = Math.max(1, Math.floor(options.ceilingRows / 4));
     this.minBytes = Math.max(64 * 1024, Math.floor(options.ceilingBytes / 4));
-    this.maxRows = Math.max(this.minRows, Math.floor(options.ceilingRows / 2));
-    this.maxBytes = Math.max(this.minBytes, Math.floor(options.ceilingBytes / 2));
+    this.maxRows = this.minRows;
+    this.maxBytes = this.minBytes;
     this.fastMillis = options.fastMillis ?? 1_000;
     this.slowMillis = options.slowMillis ?? 5_000;
   }

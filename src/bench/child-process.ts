@@ -71,7 +71,7 @@ export class MeasuredConsumer {
     };
     const { command, args } = options.cgroup ? options.cgroup.wrap(direct.command, direct.args) : direct;
     this.child = spawn(command, args, {
-      env: { ...inherited, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...env },
+      env: { MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...inherited, ...env },
       stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     });
     this.spawnedAt = performance.now();

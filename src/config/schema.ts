@@ -189,10 +189,10 @@ export const configSchema = z.object({
     indexType: z
       .enum(VECTOR_INDEX_TYPES, { error: `expected one of: ${VECTOR_INDEX_TYPES.join(', ')}` })
       .default('hnsw_sq'),
-    /** LanceDB's index cache (btree and vector index pages); its own default is 6 GB. */
-    indexCacheBytes: bytes(1024 ** 2, 64 * 1024 ** 3).default(64 * 1024 ** 2),
-    /** LanceDB's metadata cache (manifests, file metadata); its own default is 1 GB. */
-    metadataCacheBytes: bytes(1024 ** 2, 64 * 1024 ** 3).default(32 * 1024 ** 2),
+    /** LanceDB's index cache (btree and vector index pages); derived from the memory limit. */
+    indexCacheBytes: bytes(1024 ** 2, 64 * 1024 ** 3).default(8 * 1024 ** 2),
+    /** LanceDB's metadata cache (manifests, file metadata); derived from the memory limit. */
+    metadataCacheBytes: bytes(1024 ** 2, 64 * 1024 ** 3).default(8 * 1024 ** 2),
   }),
   kuzu: z.object({
     /** The database path (Kuzu creates it). Its parent directory also holds the staging files. */
@@ -206,7 +206,7 @@ export const configSchema = z.object({
     lingerMs: int(1, 600_000).default(500),
     /** Batches being written at once (plus the one filling). */
     maxInFlight: int(1, 64).default(2),
-    /** Adapt rows and bytes per batch (AIMD) between 1/16 of maxRows/maxBytes and them. */
+    /** Adapt rows and bytes per batch (AIMD) between 1/4 of maxRows/maxBytes and them, starting at 1/4. */
     adaptive: z
       .union([z.boolean(), z.enum(['true', 'false'])])
       .transform((v) => v === true || v === 'true')

@@ -163,6 +163,13 @@ export const METRIC_SPECS = {
     description: 'Resident set size of the process',
     attributes: [],
   },
+  lancedbCache: {
+    name: 'varstream.lancedb.cache.size',
+    kind: 'gauge',
+    unit: 'By',
+    description: "Bytes LanceDB's caches (index and metadata) hold; they fill up to their configured sizes",
+    attributes: [],
+  },
   heldBytes: {
     name: 'varstream.pipeline.held.size',
     kind: 'gauge',
@@ -223,6 +230,8 @@ export interface ConsumerMetricsOptions {
   pauseReasons?: readonly string[];
   /** Reads the process RSS (tests replace it). */
   readRss?: () => number;
+  /** Reads the bytes LanceDB's caches hold (0 when the process has no LanceDB table open). */
+  readLanceCacheBytes?: () => number;
 }
 
 type Unregister = () => void;
@@ -286,6 +295,10 @@ export class ConsumerMetrics {
     this.meter
       .createObservableGauge(s.rss.name, opts(s.rss))
       .addCallback((result) => result.observe(readRss()));
+    const readLanceCache = options.readLanceCacheBytes ?? (() => 0);
+    this.meter
+      .createObservableGauge(s.lancedbCache.name, opts(s.lancedbCache))
+      .addCallback((result) => result.observe(readLanceCache()));
   }
 
   /**

@@ -84,3 +84,9 @@ export function lanceSession(cache: LanceCacheSizes): lancedb.Session {
     };
   return shared.session;
 }
+
+/** What the process's LanceDB caches hold now (bytes, items); undefined before a table is opened. */
+export function lanceCacheUsage(): { bytes: number; items: number } | undefined {
+  if (!shared) return undefined;
+  return { bytes: Number(shared.session.sizeBytes()), items: shared.session.approxNumItems() };
+}

@@ -84,6 +84,11 @@ test('one number derives the rest; the derived sizes keep the pipelines inside t
   }
   const d = deriveBudget(1024 * MiB, 'default');
   assert.deepEqual([d.batchMaxBytes, d.fetchMaxBytes, d.maxInFlight], [16 * MiB, 8 * MiB, 2]);
+  // LanceDB's caches fill with old table versions up to their size, so that size is RSS a long
+  // run gains over a short one: kept small (bench:memory's growth).
+  assert.deepEqual([d.lancedbIndexCacheBytes, d.lancedbMetadataCacheBytes], [8 * MiB, 8 * MiB]);
+  const big = deriveBudget(16 * 1024 * MiB, 'default');
+  assert.deepEqual([big.lancedbIndexCacheBytes, big.lancedbMetadataCacheBytes], [64 * MiB, 32 * MiB]);
 });
 
 test('the limit comes from the setting, else the cgroup (v2, then v1; "max" is unlimited), else 1 GiB', () => {
@@ -122,9 +127,20 @@ test('loadConfig derives unset sizes from VARSTREAM_MEMORY_LIMIT; explicit setti
   assert.equal(config.batch.maxInFlight, 3);
 });
 
-test('adaptive batching: grows while full batches are written fast, halves under pressure or slow writes, within bounds', () => {
+test('adaptive batching: starts at the floor, grows while full batches are written fast, halves under pressure or slow writes, within bounds', () => {
   const a = new AdaptiveBatchSize({ ceilingRows: 1600, ceilingBytes: 16 * MiB });
-  assert.deepEqual([a.maxRows, a.maxBytes], [800, 8 * MiB]);
+  assert.deepEqual([a.maxRows, a.maxBytes], [400, 4 * MiB], 'a slow start');
+  assert.equal(
+    a.onBatch({ messages: 400, bytes: 0, millis: 3_000, pressure: false }),
+    false,
+    'not fast: stays',
+  );
+  assert.equal(
+    a.onBatch({ messages: 400, bytes: 0, millis: 100, pressure: false }),
+    true,
+    'fast and full: grows',
+  );
+  assert.deepEqual([a.maxRows, a.maxBytes], [600, 6 * MiB]);
   for (let i = 0; i < 20; i++) a.onBatch({ messages: a.maxRows, bytes: 0, millis: 100, pressure: false });
   assert.deepEqual([a.maxRows, a.maxBytes], [1600, 16 * MiB], 'capped at the ceiling');
   assert.equal(
