@@ -497,15 +497,25 @@ export class PipelineConsumer extends EventEmitter {
         p.batcher.setBatchSize(p.adaptive.maxRows, p.adaptive.maxBytes);
       return;
     }
+    // Logged here, at the transition: a partition already paused (e.g. buffer-full) only gains a
+    // reason, and no 'paused partitions' line says so.
     if (level === MemoryLevel.WARNING) {
-      for (const [topic, partitions] of this.heaviestPartitions())
-        this.pauses.add(topic, PauseReason.MEMORY, partitions);
+      const heaviest = this.heaviestPartitions();
+      for (const [topic, partitions] of heaviest) this.pauses.add(topic, PauseReason.MEMORY, partitions);
+      this.log.info(
+        { memoryLevel: LEVEL_NAMES[level], partitions: Object.fromEntries(heaviest) },
+        'paused for memory',
+      );
       return;
     }
     for (const [topic, p] of this.pipelines) {
       this.pauses.add(topic, PauseReason.MEMORY);
       p.batcher.flush();
     }
+    this.log.info(
+      { memoryLevel: LEVEL_NAMES[level], topics: [...this.pipelines.keys()] },
+      'paused for memory',
+    );
     if (level === MemoryLevel.EMERGENCY) this.shrinkBatches();
   }
 
