@@ -10,7 +10,7 @@ import { createKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { configuredPipelines } from '../pipelines/index.ts';
-import { lanceCacheUsage } from '../sinks/lancedb/open-table.ts';
+import { lanceCacheBytes } from '../sinks/lancedb/open-table.ts';
 import { HealthServer } from '../telemetry/health.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { ConsumerMetrics } from '../telemetry/metrics.ts';
@@ -30,10 +30,7 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
     );
   const telemetry = startTelemetry({ logger, serviceVersion: VERSION });
   const { groupId } = config.kafka;
-  const metrics = new ConsumerMetrics({
-    groupId,
-    readLanceCacheBytes: () => lanceCacheUsage()?.bytes ?? 0,
-  });
+  const metrics = new ConsumerMetrics({ groupId, readLanceCacheBytes: lanceCacheBytes });
   const tracing = new BatchTracer({ groupId, deadLetterTopic: config.topics.deadLetter, metrics });
   const { httpPort, httpHost, livenessTtlMs, lagIntervalMs } = config.telemetry;
   const health =

@@ -85,8 +85,7 @@ export function lanceSession(cache: LanceCacheSizes): lancedb.Session {
   return shared.session;
 }
 
-/** What the process's LanceDB caches hold now (bytes, items); undefined before a table is opened. */
-export function lanceCacheUsage(): { bytes: number; items: number } | undefined {
-  if (!shared) return undefined;
-  return { bytes: Number(shared.session.sizeBytes()), items: shared.session.approxNumItems() };
+/** Bytes the process's LanceDB caches hold now; 0 before a table is opened. */
+export function lanceCacheBytes(): number {
+  return shared ? Number(shared.session.sizeBytes()) : 0;
 }
