@@ -60,15 +60,22 @@ export class MeasuredConsumer {
       logFile?: string;
       /** Runs the child inside this memory cgroup (as a container would). */
       cgroup?: MemoryCgroup;
+      /**
+       * Runs the command under this one (e.g. `env LD_PRELOAD=… MALLOC_CONF=…` to profile its
+       * native heap). It must exec its arguments, so that the measured process is the command's.
+       */
+      wrap?: readonly string[];
     } = {},
   ) {
     const inherited = { ...process.env };
     // Inside `node --test`, a child inheriting this would report to the runner instead of stdout.
     delete inherited.NODE_TEST_CONTEXT;
-    const direct = {
+    const own = {
       command: options.command ?? process.execPath,
       args: options.command ? [...(options.args ?? [])] : ['--import', 'tsx', MAIN, 'consume'],
     };
+    const [wrapper, ...wrapperArgs] = options.wrap ?? [];
+    const direct = wrapper ? { command: wrapper, args: [...wrapperArgs, own.command, ...own.args] } : own;
     const { command, args } = options.cgroup ? options.cgroup.wrap(direct.command, direct.args) : direct;
     this.child = spawn(command, args, {
       env: { MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...inherited, ...env },

@@ -57,6 +57,7 @@ interface BenchOptions {
   sites: number;
   cgroup: boolean;
   breakdownEvery: number;
+  wrap?: string;
 }
 
 async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promise<BacklogResult> {
@@ -96,7 +97,11 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
   const cgroup = opts.cgroup ? MemoryCgroup.create(id, limitBytes) : undefined;
   if (opts.cgroup && !cgroup)
     process.stderr.write('no writable memory cgroup here: the limit is VARSTREAM_MEMORY_LIMIT alone\n');
-  const consumer = new MeasuredConsumer(env, { logFile: join(dir, 'consumer.log'), cgroup });
+  const consumer = new MeasuredConsumer(env, {
+    logFile: join(dir, 'consumer.log'),
+    cgroup,
+    wrap: opts.wrap?.split(/\s+/).filter(Boolean),
+  });
   const resident: BacklogResult['resident'] = [];
   const sampleResident = () => {
     const breakdown = consumer.child.pid ? readResidentBreakdown(consumer.child.pid) : undefined;
@@ -164,6 +169,10 @@ new Command('bench:memory')
     (v) => Number(v),
     30,
   )
+  .option(
+    '--wrap <command>',
+    'run the measured consumer under this command, which must exec its arguments (e.g. "env LD_PRELOAD=… MALLOC_CONF=…")',
+  )
   .option('--no-cgroup', 'do not run the consumer in a memory cgroup of --limit (used when one can be made)')
   .option('--out <file>', 'JSON result', 'bench-memory.json')
   .action(async (opts: BenchOptions & { backlogs: string; out: string }) => {
@@ -199,6 +208,7 @@ new Command('bench:memory')
       samples: opts.samples,
       sinks: opts.sinks,
       sites: opts.sites,
+      ...(opts.wrap ? { wrap: opts.wrap } : {}),
       results,
       peakGrowth: Math.round(growth * 1000) / 1000,
     };
