@@ -171,7 +171,7 @@ new Command('bench:memory')
   )
   .option(
     '--wrap <command>',
-    'run the measured consumer under this command, which must exec its arguments (e.g. "env LD_PRELOAD=… MALLOC_CONF=…")',
+    'run the measured consumer under this command, which must exec its arguments (words split on whitespace, no quoting; e.g. "env LD_PRELOAD=… MALLOC_CONF=…")',
   )
   .option('--no-cgroup', 'do not run the consumer in a memory cgroup of --limit (used when one can be made)')
   .option('--out <file>', 'JSON result', 'bench-memory.json')
