@@ -17,7 +17,7 @@ import { CHECKPOINT_EVERY_WRITES, KuzuGraphSink } from '../../src/sinks/kuzu/gra
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
 import { lanceSession } from '../../src/sinks/lancedb/open-table.ts';
 import { LanceVariantsSink } from '../../src/sinks/lancedb/variants-sink.ts';
-import type { Sink, SinkBatch } from '../../src/sinks/sink.ts';
+import type { SinkBatch } from '../../src/sinks/sink.ts';
 import { silentLogger } from '../helpers/kafka.ts';
 
 const site = { chrom: 'chr17', pos: 43045712, ref: 'G', alt: ['A', 'T'], genes: ['BRCA1'] };
@@ -89,9 +89,22 @@ describe('LanceDB variants sink', () => {
 });
 
 describe('Kuzu graph sink', () => {
-  async function open(path: string, poolMiB = 64): Promise<{ sink: Sink<VariantBatch>; store: KuzuStore }> {
-    const store = new KuzuStore(path, poolMiB * 1024 * 1024);
-    const sink = new KuzuGraphSink(store);
+  /** Counts the statements run with parameters: Kuzu keeps each one prepared until its connection closes. */
+  class CountingStore extends KuzuStore {
+    parameterised = 0;
+    override run(statement: string, params?: Parameters<KuzuStore['run']>[1]) {
+      if (params) this.parameterised++;
+      return super.run(statement, params);
+    }
+  }
+
+  async function open(
+    path: string,
+    poolMiB = 64,
+    every?: ConstructorParameters<typeof KuzuGraphSink>[1],
+  ): Promise<{ sink: KuzuGraphSink; store: CountingStore }> {
+    const store = new CountingStore(path, poolMiB * 1024 * 1024);
+    const sink = new KuzuGraphSink(store, every);
     await sink.start();
     return { sink, store };
   }
@@ -161,11 +174,19 @@ describe('Kuzu graph sink', () => {
     await sink.close();
   });
 
-  test('800 redelivered batches, each writing only its offsets, fit a 16 MiB pool', async () => {
+  test('800 redelivered batches, each writing only its offsets, fit a 16 MiB pool, across reopens', async () => {
     // Without the sink's checkpoints Kuzu kept each offset update in the pool until its 16 MiB
-    // WAL threshold: this run failed with "buffer pool is full" at batch 340.
+    // WAL threshold: this run failed with "buffer pool is full" at batch 340. Every few
+    // checkpoints the sink closes and opens the store (what Kuzu holds per checkpoint returns
+    // only then), and the writes go on across it. No statement is prepared:
+    // Kuzu would hold each until the connection closes.
     const path = join(mkdtempSync(join(tmpdir(), 'kuzu-')), 'graph.kuzu');
-    const { sink, store } = await open(path, 16);
+    // Reopens every 4 checkpoints here (REOPEN_EVERY_CHECKPOINTS in production), so 800 batches reach 3.
+    const reopenCheckpoints = 4;
+    const { sink, store } = await open(path, 16, {
+      checkpointWrites: CHECKPOINT_EVERY_WRITES,
+      reopenCheckpoints,
+    });
     const body = { chrom: 'chr2', pos: 7, ref: 'A', alt: 'G', genes: ['G1'], samples: { S1: { GT: '0/1' } } };
     const batches = 800;
     assert.ok(batches > 10 * CHECKPOINT_EVERY_WRITES);
@@ -182,6 +203,10 @@ describe('Kuzu graph sink', () => {
       offsets.map((r) => Number(r.n)),
       [batches, batches, batches],
     );
+    const checkpoints = Math.floor(batches / CHECKPOINT_EVERY_WRITES);
+    assert.equal(sink.reopens, Math.floor(checkpoints / reopenCheckpoints));
+    assert.ok(sink.reopens >= 2);
+    assert.equal(store.parameterised, 0, 'no statement was prepared');
     await sink.close();
   });
 });

@@ -56,7 +56,13 @@ export const LOAD_STATEMENTS = {
   deleteCalls:
     `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
     'MATCH (s:Sample {id: sample})-[e:HAS_VARIANT]->(v:Variant {id: variant}) DELETE e',
+  /**
+   * The next offset of each partition the batch covers, staged like the data: a parameterised
+   * MERGE would prepare a statement per batch, and Kuzu holds each until the connection closes.
+   */
+  offsets:
+    "LOAD WITH HEADERS (id STRING, next INT64) FROM '$FILE' $OPTS " +
+    'MERGE (o:KafkaOffset {id: id}) SET o.next_offset = next',
 } as const;
 
-export const UPSERT_OFFSET = 'MERGE (o:KafkaOffset {id: $id}) SET o.next_offset = $next';
 export const READ_OFFSETS = 'MATCH (o:KafkaOffset) RETURN o.id AS id, o.next_offset AS next';
