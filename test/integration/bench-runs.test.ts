@@ -56,3 +56,38 @@ test('npm run bench runs all scenarios on small backlogs and writes JSON, a tabl
     /^<svg [^>]+>[\s\S]*variants[\s\S]*<\/svg>\n$/,
   );
 });
+
+test('npm run bench:kuzu-native runs every probe in its own process and writes JSON', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'varstream-bench-')), 'kuzu-native.json');
+  const args = ['--statements', '130', '--checkpoints', '20', '--batches', '130', '--out', out];
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src/bench/kuzu-native.ts'), ...args],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
+  assert.equal(result.status, 0, `${result.stderr}\n${result.stdout}`);
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  assert.match(json.commit, /^[0-9a-f]{40}$/);
+  const probes = ['prepare-each', 'prepare-once', 'checkpoint', 'sink', 'sink-no-reopen'];
+  assert.deepEqual(
+    json.results.map((r: { probe: string }) => r.probe),
+    probes,
+  );
+  for (const r of json.results) {
+    assert.equal(r.iterations, r.probe === 'checkpoint' ? 20 : 130, r.probe);
+    // Sampled before the first iteration and after every tenth, the last after the last.
+    assert.equal(r.rssMb[0].i, 0, r.probe);
+    assert.equal(r.rssMb.at(-1).i, r.iterations, r.probe);
+    assert.ok(
+      r.rssMb.every((s: { mb: number }) => s.mb > 0),
+      r.probe,
+    );
+  }
+  // 130 batches reach two checkpoints (every 64), fewer than one reopen needs.
+  assert.equal(json.results.find((r: { probe: string }) => r.probe === 'sink').reopens, 0);
+  for (const probe of probes) assert.match(result.stdout, new RegExp(`^${probe} `, 'm'));
+});
