@@ -86,6 +86,47 @@ describe('LanceDB variants sink', () => {
     table.close();
     db.close();
   });
+
+  test('the writes between two compactions are counted across a restart', async () => {
+    const uri = join(mkdtempSync(join(tmpdir(), 'lance-')), 'db');
+    const cache = { indexCacheBytes: 31 * 1024 ** 2, metadataCacheBytes: 15 * 1024 ** 2 };
+    const events: string[] = [];
+    const open = async () => {
+      const sink = new LanceVariantsSink({
+        uri,
+        table: 'variants',
+        upkeep: {
+          optimizeEveryWrites: 5,
+          versionRetentionMs: 0,
+          indexMinRows: 0,
+          indexType: 'none',
+          distance: 'cosine',
+        },
+        cache,
+        logger: silentLogger,
+        onUpkeep: (e) => events.push(e.action),
+      });
+      await sink.start();
+      return sink;
+    };
+    // One new variant per batch: one new fragment per merge-insert.
+    const site = (i: number) => batch(i, i, [{ chrom: 'chr3', pos: 100 + i, ref: 'A', alt: 'C' }]);
+    let sink = await open();
+    for (let i = 0; i < 3; i++) await sink.writeBatch(site(i));
+    await sink.close();
+    assert.deepEqual(events, [], '3 writes of 5');
+    // A new process finds 3 uncompacted fragments: its second write is the fifth.
+    sink = await open();
+    await sink.writeBatch(site(3));
+    assert.deepEqual(events, []);
+    await sink.writeBatch(site(4));
+    assert.deepEqual(events, ['optimize'], 'compacted at the fifth write, across the restart');
+    for (let i = 5; i < 9; i++) await sink.writeBatch(site(i));
+    assert.deepEqual(events, ['optimize'], 'then after 5 more writes, not sooner');
+    await sink.writeBatch(site(9));
+    assert.deepEqual(events, ['optimize', 'optimize']);
+    await sink.close();
+  });
 });
 
 describe('Kuzu graph sink', () => {

@@ -3,7 +3,10 @@
  * and new small fragments; left alone, reads slow down and old versions fill the disk.
  *
  * - Every `optimizeEveryWrites` writes, `optimize()` compacts small fragments, folds new rows into
- *   existing indices and deletes versions older than `versionRetentionMs`. It runs in the sink's
+ *   existing indices and deletes versions older than `versionRetentionMs`. The count survives a
+ *   restart: `start()` begins it at the table's uncompacted fragments (about one per merge-insert
+ *   since the last compaction), so a consumer restarted more often than every that many writes
+ *   still compacts, and one that finds that many compacts after its first write. It runs in the sink's
  *   own queue *between* batches: LanceDB rejects a compaction that races a concurrent update
  *   ("Rewrite preempted by Update", measured), so it must not run beside a write. While it runs,
  *   the next batch of this sink waits; the pipeline's byte budget bounds what accumulates.
@@ -34,7 +37,8 @@ export interface UpkeepEvent {
 }
 
 export class TableUpkeep {
-  private writes = 0;
+  /** Writes since the last optimize(), as far as this process or the table's fragments tell. */
+  private sinceOptimize = 0;
   private indexing: Promise<void> | undefined;
   private indexed = false;
   private approxRows = 0;
@@ -49,6 +53,18 @@ export class TableUpkeep {
   ) {}
 
   async start(): Promise<void> {
+    if (this.policy.optimizeEveryWrites > 0) {
+      try {
+        const { fragmentStats } = await this.table.stats();
+        this.sinceOptimize = Math.min(this.policy.optimizeEveryWrites, fragmentStats.numSmallFragments);
+      } catch (error) {
+        // Best effort, as upkeep is: counting from zero only delays the first compaction.
+        this.log.warn(
+          { table: this.table.name, err: error },
+          'table stats unreadable; compaction counts from zero',
+        );
+      }
+    }
     if (!this.vectorColumn) return;
     const indices = await this.table.listIndices();
     this.indexed = indices.some((i) => i.columns.includes(this.vectorColumn as string));
@@ -57,14 +73,16 @@ export class TableUpkeep {
 
   /** Called by the sink after each successful write, inside its write queue. */
   async afterWrite(rows: number): Promise<void> {
-    this.writes++;
+    this.sinceOptimize++;
     this.approxRows += rows;
     this.maybeIndex();
     const every = this.policy.optimizeEveryWrites;
-    if (every > 0 && this.writes % every === 0 && !this.indexing) await this.optimize();
+    if (every > 0 && this.sinceOptimize >= every && !this.indexing) await this.optimize();
   }
 
   async optimize(): Promise<void> {
+    // A failed run is retried after as many writes again, not after every write.
+    this.sinceOptimize = 0;
     const started = performance.now();
     try {
       const stats = await this.table.optimize({

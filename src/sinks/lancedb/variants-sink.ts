@@ -37,6 +37,7 @@ export class LanceVariantsSink implements Sink<VariantBatch> {
       undefined,
       this.options.onUpkeep,
     );
+    await this.upkeep.start();
   }
 
   async writeBatch(batch: SinkBatch<VariantBatch>): Promise<SinkResult> {
