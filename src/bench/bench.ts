@@ -281,6 +281,9 @@ const program = new Command('bench')
   .option('--rate-seconds <s>', 'length of the steady-rate run', (v) => Number(v), 30)
   .option('--out <file>', 'JSON result (the chart is written beside it, .svg)', 'bench-result.json')
   .action(async (opts: Options) => {
+    // Read at the start: the consumers load the code of the working tree when they start, and a
+    // commit made during a long run must not be the one recorded.
+    const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
     const names = opts.scenario.split(',').map((s) => s.trim());
     for (const n of names)
       if (!(SCENARIOS as readonly string[]).includes(n))
@@ -309,7 +312,6 @@ const program = new Command('bench')
     if (ceiling)
       for (const r of results)
         if (VARIANT_DRAINS.includes(r.name)) r.ratioToCeiling = round(r.msgsPerSec / ceiling.msgsPerSec, 3);
-    const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
     const machine = {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,

@@ -124,6 +124,7 @@ program.action(async (opts) => {
   for (const p of probes) {
     if (!PROBES.includes(p)) throw new Error(`--probes: ${p} is not one of ${PROBES.join(', ')}`);
   }
+  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
   const results: ProbeResult[] = [];
   for (const probe of probes) {
     const line = execFileSync(
@@ -157,7 +158,6 @@ program.action(async (opts) => {
         `                RSS by tenths: ${result.rssMb.map((s) => s.mb).join(' ')}\n`,
     );
   }
-  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
   writeFileSync(
     opts.out,
     `${JSON.stringify({ commit, kuzu: '0.11.3', poolMiB: POOL_BYTES / 1024 ** 2, results }, null, 2)}\n`,

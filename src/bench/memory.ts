@@ -176,6 +176,9 @@ new Command('bench:memory')
   .option('--no-cgroup', 'do not run the consumer in a memory cgroup of --limit (used when one can be made)')
   .option('--out <file>', 'JSON result', 'bench-memory.json')
   .action(async (opts: BenchOptions & { backlogs: string; out: string }) => {
+    // Read at the start: the consumers load the code of the working tree when they start, and a
+    // commit made during a long run must not be the one recorded.
+    const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
     const backlogs = opts.backlogs.split(',').map(Number);
     if (parseBytes(opts.limit) === undefined)
       throw new Error(`--limit: expected a size such as 768Mi or 1Gi, got ${opts.limit}`);
@@ -201,7 +204,6 @@ new Command('bench:memory')
     }
     const peaks = results.map((r) => r.osPeakRssMb);
     const growth = Math.max(...peaks) / Math.min(...peaks) - 1;
-    const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
     const out = {
       commit,
       limit: opts.limit,
