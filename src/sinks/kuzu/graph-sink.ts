@@ -34,8 +34,10 @@ export const CHECKPOINT_EVERY_WRITES = 64;
 /**
  * Kuzu 0.11 keeps ~290 KiB of native memory per CHECKPOINT until its Database closes (5,000
  * checkpoints of an unchanged graph: +1.4 GiB RSS whatever the pool). So the sink closes and
- * opens the store again after this many checkpoints (every 1,024 written batches): what the
- * checkpoints held returns, and the open costs 40-250 ms at 100k sites.
+ * opens the store again after this many checkpoints (every 1,024 written batches): most of what
+ * the checkpoints held returns (glibc keeps part of what the old Database freed, so the rise is
+ * bounded, not gone: `npm run bench:kuzu-native`), and the open costs 40-250 ms at 100k sites.
+ * If the reopen fails, the write has committed already; the next write opens the store.
  */
 export const REOPEN_EVERY_CHECKPOINTS = 16;
 const POOL_FULL = /buffer pool is full/i;

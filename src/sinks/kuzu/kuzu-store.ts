@@ -9,7 +9,7 @@
  *   long-running writer never passes `params`: the graph sink stages its values in CSV files.
  *   Re-executing one PreparedStatement instead is not safe: after a rolled-back transaction it
  *   failed about every other run with "Write-write conflict of updating the same row".
- * - ~290 KiB per CHECKPOINT, until the Database closes: `reopen()` returns it.
+ * - ~290 KiB per CHECKPOINT, until the Database closes: `reopen()` returns most of it.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -72,7 +72,7 @@ export class KuzuStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** Closes and opens the database again: what Kuzu held for the Database's lifetime returns. */
+  /** Closes and opens the database again: most of what Kuzu held for the Database's lifetime returns. */
   async reopen(): Promise<void> {
     await this.close();
     await this.open();
