@@ -43,25 +43,36 @@ const cohortB = batch(2, 2, [
   { ...site, alt: ['A'], qual: 50, samples: { A1: { GT: '1/1', DP: 12 }, B1: { GT: '0/1' } } },
 ]);
 
+async function startLanceSink(
+  uri: string,
+  cache: { indexCacheBytes: number; metadataCacheBytes: number },
+  optimizeEveryWrites: number,
+  onUpkeep?: (event: { action: string }) => void,
+): Promise<LanceVariantsSink> {
+  const sink = new LanceVariantsSink({
+    uri,
+    table: 'variants',
+    upkeep: {
+      optimizeEveryWrites,
+      versionRetentionMs: 0,
+      indexMinRows: 0,
+      indexType: 'none',
+      distance: 'cosine',
+    },
+    cache,
+    logger: silentLogger,
+    onUpkeep,
+  });
+  await sink.start();
+  return sink;
+}
+
 describe('LanceDB variants sink', () => {
   test('repeats and later messages upsert by variant_id, through the key index', async () => {
     const uri = join(mkdtempSync(join(tmpdir(), 'lance-')), 'db');
     // Sizes of its own, so the session is not one another test of this process has filled.
     const cache = { indexCacheBytes: 33 * 1024 ** 2, metadataCacheBytes: 17 * 1024 ** 2 };
-    const sink = new LanceVariantsSink({
-      uri,
-      table: 'variants',
-      upkeep: {
-        optimizeEveryWrites: 1,
-        versionRetentionMs: 0,
-        indexMinRows: 0,
-        indexType: 'none',
-        distance: 'cosine',
-      },
-      cache,
-      logger: silentLogger,
-    });
-    await sink.start();
+    const sink = await startLanceSink(uri, cache, 1);
     await sink.writeBatch(cohortA);
     await sink.writeBatch(cohortA);
     await sink.writeBatch(cohortB);
@@ -91,24 +102,7 @@ describe('LanceDB variants sink', () => {
     const uri = join(mkdtempSync(join(tmpdir(), 'lance-')), 'db');
     const cache = { indexCacheBytes: 31 * 1024 ** 2, metadataCacheBytes: 15 * 1024 ** 2 };
     const events: string[] = [];
-    const open = async () => {
-      const sink = new LanceVariantsSink({
-        uri,
-        table: 'variants',
-        upkeep: {
-          optimizeEveryWrites: 5,
-          versionRetentionMs: 0,
-          indexMinRows: 0,
-          indexType: 'none',
-          distance: 'cosine',
-        },
-        cache,
-        logger: silentLogger,
-        onUpkeep: (e) => events.push(e.action),
-      });
-      await sink.start();
-      return sink;
-    };
+    const open = () => startLanceSink(uri, cache, 5, (e) => events.push(e.action));
     // One new variant per batch: one new fragment per merge-insert.
     const site = (i: number) => batch(i, i, [{ chrom: 'chr3', pos: 100 + i, ref: 'A', alt: 'C' }]);
     let sink = await open();
