@@ -39,6 +39,7 @@ import { adminOffsets, type ConsumerMetrics, LagPoller, timedCommits } from '../
 import type { BatchTracer } from '../telemetry/tracing.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { type DeadLetter, type DeadLetterPublisher, KafkaDeadLetterPublisher } from './dead-letter.ts';
+import { holdMessage } from './held-message.ts';
 import { consumerConfig } from './kafka-client.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 
@@ -337,15 +338,8 @@ export class PipelineConsumer extends EventEmitter {
   }
 
   private accept(pipeline: RunningPipeline, partition: number, message: KafkaMessage): void {
-    const held: HeldMessage = {
-      partition,
-      offset: Number(message.offset),
-      timestamp: message.timestamp,
-      key: message.key,
-      value: message.value,
-      headers: message.headers ?? {},
-    };
-    const bytes = messageBytes(message);
+    // Its own copies: kafkajs's buffers are views of the whole fetch response (held-message.ts).
+    const { held, bytes } = holdMessage(partition, message);
     this.stats.messages++;
     let decoded: unknown;
     try {
@@ -564,15 +558,6 @@ export class PipelineConsumer extends EventEmitter {
     }
     return out;
   }
-}
-
-function messageBytes(message: KafkaMessage): number {
-  let bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0);
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    bytes +=
-      name.length + (Array.isArray(value) ? value.reduce((n, v) => n + v.length, 0) : (value?.length ?? 0));
-  }
-  return bytes;
 }
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
