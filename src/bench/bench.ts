@@ -7,7 +7,7 @@
  * The variant scenarios share one backlog of real VCF records (real-variants.ts), so `variants`,
  * `ceiling-kcat` and `ceiling-kafkajs` drain the same topic; `old-way` gets its own, smaller one.
  */
-import { execSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,9 +22,9 @@ import { produceEmbeddings } from '../producer/produce-embeddings.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { benchChart } from './chart.ts';
 import { type ChildUsage, isolatedEnv, MeasuredConsumer } from './child-process.ts';
+import { headCommit } from './head-commit.ts';
 import { measureLatency } from './latency.ts';
 import { produceRealVariants, realVariantMessages } from './real-variants.ts';
-
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 
 export interface ScenarioResult {
@@ -281,9 +281,7 @@ const program = new Command('bench')
   .option('--rate-seconds <s>', 'length of the steady-rate run', (v) => Number(v), 30)
   .option('--out <file>', 'JSON result (the chart is written beside it, .svg)', 'bench-result.json')
   .action(async (opts: Options) => {
-    // Read at the start: the consumers load the code of the working tree when they start, and a
-    // commit made during a long run must not be the one recorded.
-    const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
+    const commit = headCommit();
     const names = opts.scenario.split(',').map((s) => s.trim());
     for (const n of names)
       if (!(SCENARIOS as readonly string[]).includes(n))

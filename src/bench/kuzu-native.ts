@@ -26,6 +26,7 @@ import {
   REOPEN_EVERY_CHECKPOINTS,
 } from '../sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
+import { headCommit } from './head-commit.ts';
 
 const PROBES = ['prepare-each', 'prepare-once', 'checkpoint', 'sink', 'sink-no-reopen'] as const;
 type Probe = (typeof PROBES)[number];
@@ -124,7 +125,7 @@ program.action(async (opts) => {
   for (const p of probes) {
     if (!PROBES.includes(p)) throw new Error(`--probes: ${p} is not one of ${PROBES.join(', ')}`);
   }
-  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  const commit = headCommit();
   const results: ProbeResult[] = [];
   for (const probe of probes) {
     const line = execFileSync(

@@ -14,7 +14,6 @@
  * `--sites 0` makes every message a new site: then the peak also measures the stores' growth with
  * their size.
  */
-import { execSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -27,6 +26,7 @@ import { produceVcf } from '../producer/produce-vcf.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { isolatedEnv, MeasuredConsumer } from './child-process.ts';
+import { headCommit } from './head-commit.ts';
 import { MemoryCgroup } from './memory-cgroup.ts';
 import { type ResidentBreakdown, readResidentBreakdown } from './smaps.ts';
 
@@ -176,9 +176,7 @@ new Command('bench:memory')
   .option('--no-cgroup', 'do not run the consumer in a memory cgroup of --limit (used when one can be made)')
   .option('--out <file>', 'JSON result', 'bench-memory.json')
   .action(async (opts: BenchOptions & { backlogs: string; out: string }) => {
-    // Read at the start: the consumers load the code of the working tree when they start, and a
-    // commit made during a long run must not be the one recorded.
-    const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
+    const commit = headCommit();
     const backlogs = opts.backlogs.split(',').map(Number);
     if (parseBytes(opts.limit) === undefined)
       throw new Error(`--limit: expected a size such as 768Mi or 1Gi, got ${opts.limit}`);

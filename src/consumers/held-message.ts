@@ -44,12 +44,11 @@ function ownCopy(buffer: Buffer | null | undefined): Buffer | null {
 
 function copyHeaders(headers: IHeaders | undefined): IHeaders {
   const out: IHeaders = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    out[name] = Array.isArray(value)
-      ? value.map((v) => (typeof v === 'string' ? v : Buffer.from(v)))
-      : typeof value === 'string' || value === undefined
-        ? value
-        : Buffer.from(value);
-  }
+  for (const [name, value] of Object.entries(headers ?? {}))
+    out[name] = Array.isArray(value) ? value.map(copyHeaderValue) : copyHeaderValue(value);
   return out;
+}
+
+function copyHeaderValue<V extends Buffer | string | undefined>(value: V): V {
+  return (Buffer.isBuffer(value) ? Buffer.from(value) : value) as V;
 }
