@@ -24,7 +24,7 @@ import { benchChart } from './chart.ts';
 import { type ChildUsage, isolatedEnv, MeasuredConsumer } from './child-process.ts';
 import { headCommit } from './head-commit.ts';
 import { measureLatency } from './latency.ts';
-import { produceRealVariants, realVariantMessages } from './real-variants.ts';
+import { produceRealVariants, realVariantMessages, variantCorpus } from './real-variants.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 
 export interface ScenarioResult {
@@ -297,6 +297,8 @@ const program = new Command('bench')
     const runDir = resolve('.cache/bench', new Date().toISOString().replace(/[:.]/g, '-'));
     mkdirSync(runDir, { recursive: true });
     const kafka = createKafka(loadConfig(), createLogger('warn'));
+    const corpus = variantCorpus();
+    process.stderr.write(`variant messages from ${corpus.note}\n`);
     const bench = new Bench(kafka, runDir, opts);
     const results: ScenarioResult[] = [];
     for (const name of names) {
@@ -318,7 +320,7 @@ const program = new Command('bench')
     };
     writeFileSync(
       opts.out,
-      `${JSON.stringify({ commit, machine, dim: opts.dim, scenarios: results }, null, 2)}\n`,
+      `${JSON.stringify({ commit, machine, variantCorpus: corpus.note, dim: opts.dim, scenarios: results }, null, 2)}\n`,
     );
     const chart = opts.out.replace(/(\.json)?$/, '.svg');
     writeFileSync(

@@ -1,5 +1,6 @@
 /**
- * Variant messages from the real VCFs of `../shared/data/vcf/` (SOURCES.md there; VARSTREAM_SHARED_DIR moves `../shared`), replayed in a
+ * Variant messages from the real VCFs of `../shared/data/vcf/` (SOURCES.md there; VARSTREAM_SHARED_DIR
+ * moves `../shared`), or of the vendored `fixtures/vcf/` when that corpus is absent, replayed in a
  * cycle: pass `c` adds `c * POS_SHIFT` to every position, so each message of the cycle is a new
  * site with a new variant id while its content (alleles, INFO, samples) stays the real record's.
  */
@@ -10,14 +11,23 @@ import { createGunzip } from 'node:zlib';
 import type { Kafka } from 'kafkajs';
 import { type OutgoingMessage, TopicPublisher } from '../consumers/publisher.ts';
 import { VARIANT_CONTENT_TYPE } from '../contract/variant-message.ts';
-import { SHARED_VCF } from '../producer/shared-data.ts';
+import { FIXTURE_VCF, SHARED_VCF, sharedCorpusPresent } from '../producer/shared-data.ts';
 import { messageKey, toVariantMessage } from '../producer/vcf-message.ts';
 import { openVcf } from '../producer/vcf-reader.ts';
 
 /** Larger than any chromosome, so shifted positions of different passes never meet. */
 const POS_SHIFT = 1_000_000_000;
 
-export function realVcfFiles(dir = SHARED_VCF): string[] {
+/** The corpus the variant scenarios replay, and a sentence saying which (printed and kept in the JSON). */
+export function variantCorpus(): { dir: string; note: string } {
+  if (sharedCorpusPresent()) return { dir: SHARED_VCF, note: `the shared corpus at ${SHARED_VCF}` };
+  return {
+    dir: FIXTURE_VCF,
+    note: `the vendored fixtures at ${FIXTURE_VCF}: no shared corpus at ${SHARED_VCF} (clone beside ../shared or set VARSTREAM_SHARED_DIR for the larger one)`,
+  };
+}
+
+export function realVcfFiles(dir = variantCorpus().dir): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);

@@ -12,7 +12,7 @@ import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { caughtUp, ensureTopics } from '../consumers/topics.ts';
 import { variantPipeline, variantSinks } from '../pipelines/variants.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
-import { sharedVcf } from '../producer/shared-data.ts';
+import { fixtureVcf } from '../producer/shared-data.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -22,7 +22,7 @@ import { RssSampler } from './rss-sampler.ts';
 
 /**
  * The demo's real input: the Genome in a Bottle Ashkenazi trio (3 samples, 9,940 records, genes
- * from bcftools csq's BCSQ), see ../shared/data/vcf/SOURCES.md.
+ * from bcftools csq's BCSQ), vendored in fixtures/vcf/ (its README: source, licence, checksum).
  */
 export const DEMO_VCF = 'giab_ashk_trio.bcsq.vcf.gz';
 
@@ -69,7 +69,7 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
     },
   });
   const generated = options.records !== undefined || options.samples !== undefined;
-  const vcf = options.vcf ?? (generated ? await syntheticVcf(dir, options) : sharedVcf(DEMO_VCF));
+  const vcf = options.vcf ?? (generated ? await syntheticVcf(dir, options) : fixtureVcf(DEMO_VCF));
   const kafka = createKafka(config, logger);
   await ensureTopics(kafka, config, [config.topics.variants, config.topics.deadLetter]);
 

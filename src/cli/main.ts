@@ -129,7 +129,7 @@ query
 program
   .command('demo')
   .description('local end-to-end run: broker, a VCF in, LanceDB and Kuzu out, a summary')
-  .option('--vcf <path>', `VCF to publish (default: ../shared/data/vcf/${DEMO_VCF})`)
+  .option('--vcf <path>', `VCF to publish (default: fixtures/vcf/${DEMO_VCF})`)
   .option(
     '--records <n>',
     'publish a generated VCF of this many records instead (default 20000)',

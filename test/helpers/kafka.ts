@@ -24,7 +24,7 @@ import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export { SHARED_VCF, sharedVcf } from './shared-data.ts';
+export { FIXTURE_VCF, fixtureVcf, SHARED_VCF, sharedCorpusPresent, sharedVcf } from './shared-data.ts';
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let brokers: string | undefined;

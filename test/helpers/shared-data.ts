@@ -1,1 +1,7 @@
-export { SHARED_VCF, sharedVcf } from '../../src/producer/shared-data.ts';
+export {
+  FIXTURE_VCF,
+  fixtureVcf,
+  SHARED_VCF,
+  sharedCorpusPresent,
+  sharedVcf,
+} from '../../src/producer/shared-data.ts';

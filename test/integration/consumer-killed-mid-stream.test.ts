@@ -17,7 +17,7 @@ import {
   committedOffsets,
   countStores,
   ensureBroker,
-  sharedVcf,
+  fixtureVcf,
   silentLogger,
   testConfig,
   testKafka,
@@ -62,7 +62,7 @@ async function committedTotal(config: Config): Promise<number> {
 }
 
 test('SIGKILL mid-stream, then restart: every variant and edge exactly once; SIGTERM exits 0', async () => {
-  const path = sharedVcf('giab_ashk_trio.bcsq.vcf.gz');
+  const path = fixtureVcf('giab_ashk_trio.bcsq.vcf.gz');
   // The killed member stays in the group until its session times out: keep that short here.
   const config = testConfig({ kafka: { sessionTimeoutMs: 6_000 }, batch: { maxRows: 100 } });
   const kafka = createKafka(config, silentLogger);

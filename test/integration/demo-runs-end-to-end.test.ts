@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEMO_VCF } from '../../src/cli/demo.ts';
-import { ensureBroker, sharedVcf } from '../helpers/kafka.ts';
+import { ensureBroker, fixtureVcf } from '../helpers/kafka.ts';
 import { expectedCounts, expectedFromVcf } from '../helpers/vcf-expectations.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,7 +26,7 @@ test('the demo consumes its real VCF and prints the counts the file implies', as
     { cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: brokers }, encoding: 'utf8', timeout: 240_000 },
   );
   assert.equal(result.status, 0, result.stderr);
-  const e = expectedCounts(await expectedFromVcf(sharedVcf(DEMO_VCF)));
+  const e = expectedCounts(await expectedFromVcf(fixtureVcf(DEMO_VCF)));
   const n = (x: number) => x.toLocaleString('en-US');
   assert.match(
     result.stdout,

@@ -12,7 +12,7 @@ import { produceVcf } from '../../src/producer/produce-vcf.ts';
 import {
   countLance,
   ensureBroker,
-  sharedVcf,
+  fixtureVcf,
   silentLogger,
   testConfig,
   testConsumer,
@@ -27,7 +27,7 @@ before(() => {
 });
 
 test('a member joining mid-stream: every variant exactly once', async () => {
-  const path = sharedVcf('giab_ashk_trio.bcsq.vcf.gz');
+  const path = fixtureVcf('giab_ashk_trio.bcsq.vcf.gz');
   const config = testConfig({
     kafka: { topicPartitions: 4, fetchMaxBytes: '128Ki', fetchMaxBytesPerPartition: '32Ki' },
     variants: { sinks: 'lancedb' },

@@ -15,7 +15,7 @@ import {
   committedOffsets,
   countStores,
   ensureBroker,
-  sharedVcf,
+  fixtureVcf,
   silentLogger,
   testConfig,
   testConsumer,
@@ -45,7 +45,7 @@ for (const file of ['hail_sample.vcf.gz', 'giab_ashk_trio.bcsq.vcf.gz']) {
     let expected: Expected;
 
     before(async () => {
-      path = sharedVcf(file);
+      path = fixtureVcf(file);
       expected = await expectedFromVcf(path);
       await ensureTopics(kafka, config);
     });
@@ -78,7 +78,7 @@ describe('a consumer restarted mid-stream', () => {
   const kafka = createKafka(config, silentLogger);
 
   test('resumes from its committed offsets and duplicates nothing', async () => {
-    const path = sharedVcf('giab_ashk_trio.bcsq.vcf.gz');
+    const path = fixtureVcf('giab_ashk_trio.bcsq.vcf.gz');
     const expected = await expectedFromVcf(path);
     await ensureTopics(kafka, config);
     await produceVcf(kafka, path, { topic: config.topics.variants });

@@ -5,9 +5,9 @@ import type { VariantMessageV1 } from '../../../src/contract/variant-message.ts'
 import { annotationSubfields, geneFieldsForHeader } from '../../../src/producer/vcf-genes.ts';
 import { messageKey, toVariantMessage } from '../../../src/producer/vcf-message.ts';
 import { openVcf } from '../../../src/producer/vcf-reader.ts';
-import { SHARED_VCF } from '../../helpers/shared-data.ts';
+import { FIXTURE_VCF, SHARED_VCF, sharedCorpusPresent } from '../../helpers/shared-data.ts';
 
-const DATA = SHARED_VCF;
+const DATA = FIXTURE_VCF;
 
 /** Messages of the given 1-based record numbers of a file (all when omitted). */
 async function messages(file: string, wanted?: number[]): Promise<Map<number, VariantMessageV1>> {
@@ -60,13 +60,15 @@ test('SnpEff ANN: Gene_Name; intergenic_region pairs are not genes, leaving []',
 });
 
 test('old SnpEff EFF: Gene_Name located from the header (5th field in SnpEff 3 files)', async () => {
-  const reader = await openVcf(`${DATA}/snpeff_eff.test.chr1.out.vcf.gz`);
+  const reader = await openVcf(`${DATA}/snpeff_eff.test.chr1.out.slice.vcf.gz`);
   reader.close();
   const eff = geneFieldsForHeader(reader.header).find((f) => f.key === 'EFF');
   assert.equal(eff?.index, 4);
-  const got = await messages('snpeff_eff.test.chr1.out.vcf.gz', [1, 47956]);
+  // Records 101 and 102 of the slice are records 47,956 and 61,876 of the whole file.
+  const got = await messages('snpeff_eff.test.chr1.out.slice.vcf.gz', [1, 101]);
   assert.deepEqual(got.get(1)?.genes, ['SAMD11'], 'not the biotype protein_coding');
-  assert.deepEqual(got.get(47956)?.genes, [
+  assert.equal(got.get(101)?.pos, 173839540);
+  assert.deepEqual(got.get(101)?.genes, [
     'ZBTB37',
     'GAS5',
     'SNORD44',
@@ -132,7 +134,7 @@ test('samples: GT as written, DP/GQ numbers, null when `.`', async () => {
 });
 
 test('samples: keys only for what FORMAT declares; phased GT; all-missing GT', async () => {
-  const kg = await message('1kg_phase3.chr1_11.7Mb.2504samples.vcf.gz', 1);
+  const kg = await message('1kg_phase3.chr1_11.7Mb.2504samples.head10.vcf.gz', 1);
   assert.equal(Object.keys(kg.samples ?? {}).length, 2504);
   assert.deepEqual(kg.samples?.HG00096, { GT: '0|0' }, 'FORMAT is GT only');
   const scout = await message('scout_643594.clinical.ann_csq.vcf.gz', 1);
@@ -149,13 +151,13 @@ test('info: flags true, Number=1 unwrapped, others arrays, `.` → null, FILTER 
   assert.equal(first?.info?.rf_tp_probability, 0.836542);
   assert.deepEqual(first?.filter, ['AC0']);
   assert.deepEqual(gnomad.get(6)?.filter, ['AC0', 'RF']);
-  const kg1 = await message('1kg_phase1.chr1_head.1092samples.vcf.gz', 1);
+  const kg1 = await message('1kg_phase1.chr1_head.1092samples.head10.vcf.gz', 1);
   assert.equal(kg1.info?.AA, null);
   assert.deepEqual(kg1.info?.SNPSOURCE, ['LOWCOV']);
   assert.deepEqual(kg1.filter, ['PASS']);
   assert.equal(kg1.id, 'rs58108140');
   assert.equal(kg1.qual, 100);
-  const kg3 = await message('1kg_phase3.chr1_11.7Mb.2504samples.vcf.gz', 1);
+  const kg3 = await message('1kg_phase3.chr1_11.7Mb.2504samples.head10.vcf.gz', 1);
   assert.equal(kg3.info?.AA, 'A|||');
   const lumpy = await message('lumpy_EML4-ALK_fusion.snpeff_ann.vcf', 57);
   assert.equal(lumpy.info?.IMPRECISE, true);
@@ -164,7 +166,8 @@ test('info: flags true, Number=1 unwrapped, others arrays, `.` → null, FILTER 
 test('numbers that are not numbers keep their text (JSON has no NaN)', async () => {
   const manta = await message('manta_somatic_sv.vep94.vcf.gz', 6);
   assert.equal(manta.info?.BND_DEPTH, '38C');
-  const eff = await message('snpeff_eff.test.chr1.out.vcf.gz', 61876);
+  const eff = await message('snpeff_eff.test.chr1.out.slice.vcf.gz', 102);
+  assert.equal(eff.pos, 233489707);
   assert.deepEqual(eff.info?.AF, ['NaN']);
 });
 
@@ -179,7 +182,24 @@ test('POS 0 (a telomere) maps as is for the consumer to dead-letter; other colum
   assert.equal(first?.source, 'sniffles_SKBR3_tra.vcf');
 });
 
-const EXPECTED_RECORDS: Record<string, number> = {
+/** Records per file of the vendored fixtures (fixtures/vcf/README.md). */
+const FIXTURE_RECORDS: Record<string, number> = {
+  '1kg_phase3.chr1_11.7Mb.2504samples.head10.vcf.gz': 10,
+  '1kg_phase1.chr1_head.1092samples.head10.vcf.gz': 10,
+  'hail_sample.vcf.gz': 346,
+  'giab_ashk_trio.bcsq.vcf.gz': 9940,
+  'vep_csq.split-vep.vcf': 802,
+  'scout_643594.clinical.ann_csq.vcf.gz': 680,
+  'snpeff_eff.test.chr1.out.slice.vcf.gz': 102,
+  'gnomad.exomes.r2.1.1.sites.chr1.sample.vcf.gz': 100,
+  'clinvar_20211025.grch38.subset.vcf.gz': 50,
+  'lumpy_EML4-ALK_fusion.snpeff_ann.vcf': 117,
+  'manta_somatic_sv.vep94.vcf.gz': 15,
+  'sniffles_SKBR3_tra.vcf': 140,
+};
+
+/** Records per file of the shared corpus (its SOURCES.md). */
+const SHARED_RECORDS: Record<string, number> = {
   '1kg_phase3.chr1_11.7Mb.2504samples.vcf.gz': 4296,
   'hail_sample.vcf.gz': 346,
   'giab_ashk_trio.bcsq.vcf.gz': 9940,
@@ -208,11 +228,11 @@ function assertJsonSafe(value: unknown, where: string): void {
   for (const [k, v] of Object.entries(value as object)) assertJsonSafe(v, `${where}.${k}`);
 }
 
-test('every record of every real VCF maps to a JSON-safe message', async () => {
-  const files = readdirSync(DATA).filter((f) => /\.vcf(\.gz)?$/.test(f));
-  assert.deepEqual(files.sort(), Object.keys(EXPECTED_RECORDS).sort());
+async function assertCorpusMaps(dir: string, expected: Record<string, number>): Promise<void> {
+  const files = readdirSync(dir).filter((f) => /\.vcf(\.gz)?$/.test(f));
+  assert.deepEqual(files.sort(), Object.keys(expected).sort());
   for (const file of files) {
-    const reader = await openVcf(`${DATA}/${file}`);
+    const reader = await openVcf(`${dir}/${file}`);
     let n = 0;
     for await (const record of reader) {
       const msg = toVariantMessage(record, reader.header, file);
@@ -220,8 +240,20 @@ test('every record of every real VCF maps to a JSON-safe message', async () => {
       // the many-sample files are checked on a sample of records to keep the test quick
       if (n % 97 === 1 || reader.header.samples.length < 1000) assertJsonSafe(msg, `${file}#${n}`);
     }
-    assert.equal(n, EXPECTED_RECORDS[file], file);
+    assert.equal(n, expected[file], file);
   }
+}
+
+test('every record of every vendored VCF maps to a JSON-safe message', async () => {
+  await assertCorpusMaps(DATA, FIXTURE_RECORDS);
+});
+
+test('every record of every VCF of the shared corpus maps to a JSON-safe message', {
+  skip: sharedCorpusPresent()
+    ? false
+    : `no shared corpus at ${SHARED_VCF} (clone beside ../shared or set VARSTREAM_SHARED_DIR)`,
+}, async () => {
+  await assertCorpusMaps(SHARED_VCF, SHARED_RECORDS);
 });
 
 test('JSON-safety check catches undefined and NaN', () => {
