@@ -4,6 +4,8 @@
 # unless KAFKA_BROKERS names one; a broker this script's run started is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# kcat, openssl, tini, hadolint and kustomize, when missing (apt, PyPI, the Go module proxy).
+bash scripts/test-tools.sh
 
 was_running=0
 if [ -n "${KAFKA_BROKERS:-}" ] || bash scripts/kafka/kafka.sh status >/dev/null 2>&1; then was_running=1; fi
