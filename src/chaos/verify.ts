@@ -1,7 +1,7 @@
 /**
  * Checks what landed against the chaos producer's ledger, after the consumer has stopped:
  * - every valid variant key: exactly one LanceDB row, one Kuzu Variant node, and exactly its
- *   HAS_VARIANT and IN_GENE edges; every valid embedding id: exactly one row;
+ *   CARRIED_BY and IN_GENE edges; every valid embedding id: exactly one row;
  * - or, instead, the key on the dead-letter topic with a reason (hostile messages must be there);
  * - the group's committed offsets equal the end offsets of every topic it consumes.
  */
@@ -9,6 +9,7 @@ import * as lancedb from '@lancedb/lancedb';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { caughtUp } from '../consumers/topics.ts';
+import { VARIANT_TABLES } from '../sinks/kuzu/graph-schema.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import type { LedgerEntry } from './ledger.ts';
 
@@ -71,7 +72,7 @@ export async function verify(
         counts.push(['lancedb row', lance.get(expect.variantId) ?? 0, 1]);
       if (graph) {
         counts.push(['Variant node', graph.nodes.get(expect.variantId) ?? 0, 1]);
-        counts.push(['HAS_VARIANT edges', graph.calls.get(expect.variantId) ?? 0, expect.carriers]);
+        counts.push(['CARRIED_BY edges', graph.calls.get(expect.variantId) ?? 0, expect.carriers]);
         counts.push(['IN_GENE edges', graph.genes.get(expect.variantId) ?? 0, expect.genes]);
       }
     } else {
@@ -187,9 +188,9 @@ async function graphCounts(config: Config) {
   };
   try {
     return {
-      nodes: await tally('MATCH (v:Variant) RETURN v.id AS id, count(*) AS n'),
-      calls: await tally('MATCH (:Sample)-[e:HAS_VARIANT]->(v:Variant) RETURN v.id AS id, count(e) AS n'),
-      genes: await tally('MATCH (v:Variant)-[e:IN_GENE]->(:Gene) RETURN v.id AS id, count(e) AS n'),
+      nodes: await tally(`MATCH (v:${VARIANT_TABLES.join(':')}) RETURN v.id AS id, count(*) AS n`),
+      calls: await tally('MATCH (v)-[e:CARRIED_BY]->(:Sample) RETURN v.id AS id, count(e) AS n'),
+      genes: await tally('MATCH (v)-[e:IN_GENE]->(:Gene) RETURN v.id AS id, count(e) AS n'),
     };
   } finally {
     await store.close();

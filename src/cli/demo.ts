@@ -14,6 +14,7 @@ import { variantPipeline, variantSinks } from '../pipelines/variants.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
 import { fixtureVcf } from '../producer/shared-data.ts';
 import { writeSyntheticVcf } from '../producer/synthetic-vcf.ts';
+import { graphCounts } from '../sinks/kuzu/graph-queries.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { brokersOrLocal } from './local-kafka.ts';
@@ -40,7 +41,7 @@ export interface DemoSummary {
   variants: number;
   genes: number;
   samples: number;
-  hasVariantEdges: number;
+  carriedByEdges: number;
   inGeneEdges: number;
   deadLetters: number;
   produceSeconds: number;
@@ -111,7 +112,7 @@ export function formatSummary(s: DemoSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
   return [
     `varstream demo: ${n(s.messages)} messages -> ${n(s.variants)} variants, ${n(s.genes)} genes, ${n(s.samples)} samples, ` +
-      `${n(s.hasVariantEdges)} HAS_VARIANT and ${n(s.inGeneEdges)} IN_GENE edges, ${n(s.deadLetters)} dead letters; ` +
+      `${n(s.carriedByEdges)} CARRIED_BY and ${n(s.inGeneEdges)} IN_GENE edges, ${n(s.deadLetters)} dead letters; ` +
       `consumed in ${formatSeconds(s.consumeSeconds)} (${n(Math.round(s.messages / s.consumeSeconds))} messages/s, ` +
       `${n(Math.round(s.variants / s.consumeSeconds))} variants/s), published in ${formatSeconds(s.produceSeconds)}, ` +
       `peak RSS ${formatBytes(s.peakRssBytes)}`,
@@ -158,12 +159,13 @@ async function countStores(config: Config) {
   const store = new KuzuStore(config.kuzu.path, config.kuzu.bufferPoolBytes);
   await store.open();
   try {
+    const graph = await graphCounts(store);
     return {
       variants,
-      genes: await store.count('(:Gene)'),
-      samples: await store.count('(:Sample)'),
-      hasVariantEdges: await store.count('()-[:HAS_VARIANT]->()'),
-      inGeneEdges: await store.count('()-[:IN_GENE]->()'),
+      genes: graph.genes,
+      samples: graph.samples,
+      carriedByEdges: graph.carriedBy,
+      inGeneEdges: graph.inGene,
     };
   } finally {
     await store.close();

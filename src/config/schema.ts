@@ -197,7 +197,8 @@ export const configSchema = z.object({
   kuzu: z.object({
     /** The database path (Kuzu creates it). Its parent directory also holds the staging files. */
     path: z.string().min(1).default('./data/kuzu/graph.kuzu'),
-    bufferPoolBytes: bytes(16 * 1024 ** 2, 64 * 1024 ** 3).default(256 * 1024 ** 2),
+    // Schema v2 needs at least 32 MiB: its nine variant tables each keep key-index pages in the pool.
+    bufferPoolBytes: bytes(32 * 1024 ** 2, 64 * 1024 ** 3).default(256 * 1024 ** 2),
   }),
   batch: z.object({
     maxRows: int(1, 1_000_000).default(10_000),

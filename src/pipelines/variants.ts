@@ -22,7 +22,10 @@ export function variantSinks(config: Config, logger: Logger): Sink<VariantBatch>
           upkeep: upkeepPolicy(config),
           logger,
         })
-      : new KuzuGraphSink(new KuzuStore(config.kuzu.path, config.kuzu.bufferPoolBytes)),
+      : new KuzuGraphSink(new KuzuStore(config.kuzu.path, config.kuzu.bufferPoolBytes), {
+          // What the batches since the last checkpoint staged stays in the pool until it: an eighth.
+          checkpointBytes: Math.max(4 * 1024 * 1024, Math.floor(config.kuzu.bufferPoolBytes / 8)),
+        }),
   );
 }
 

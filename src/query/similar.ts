@@ -6,6 +6,7 @@
  */
 import * as lancedb from '@lancedb/lancedb';
 import type { Config } from '../config/schema.ts';
+import { geneVariants } from '../sinks/kuzu/graph-queries.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 
 export interface SimilarQuery {
@@ -106,13 +107,7 @@ async function variantsInGene(config: Config, gene: string): Promise<string[]> {
     );
   }
   try {
-    const rows = await store.run(
-      'MATCH (v:Variant)-[:IN_GENE]->(g:Gene) WHERE g.symbol = $gene RETURN v.id AS id',
-      {
-        gene,
-      },
-    );
-    return rows.map((r) => String(r.id));
+    return (await geneVariants(store, gene)).map((r) => String(r.variant));
   } finally {
     await store.close();
   }

@@ -154,7 +154,7 @@ export interface StoreCounts {
   genes: number;
   samples: number;
   inGene: number;
-  hasVariant: number;
+  carriedBy: number;
 }
 
 /** Rows of the LanceDB variants table, and how many distinct variant ids they hold. */
@@ -179,11 +179,12 @@ export async function countStores(config: Config): Promise<StoreCounts> {
     return {
       rows,
       distinctIds,
-      variants: await store.count('(:Variant)'),
+      // Every node with a variant key, whichever variant table (shard) holds it.
+      variants: Number((await store.run('MATCH (v) WHERE v.key IS NOT NULL RETURN count(*) AS n'))[0]?.n),
       genes: await store.count('(:Gene)'),
       samples: await store.count('(:Sample)'),
       inGene: await store.count('()-[:IN_GENE]->()'),
-      hasVariant: await store.count('()-[:HAS_VARIANT]->()'),
+      carriedBy: await store.count('()-[:CARRIED_BY]->()'),
     };
   } finally {
     await store.close();

@@ -13,7 +13,7 @@ export interface Expected {
   samples: Set<string>;
   genes: Set<string>;
   inGene: Set<string>;
-  hasVariant: Set<string>;
+  carriedBy: Set<string>;
 }
 
 const NOT_VARIANTS = new Set(['<NON_REF>', '<*>', '*', '.']);
@@ -28,7 +28,7 @@ export async function expectedFromVcf(path: string): Promise<Expected> {
     samples: new Set(),
     genes: new Set(),
     inGene: new Set(),
-    hasVariant: new Set(),
+    carriedBy: new Set(),
   };
   let sampleNames: string[] = [];
   for await (const line of createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY })) {
@@ -55,7 +55,7 @@ export async function expectedFromVcf(path: string): Promise<Expected> {
       if (gtIndex < 0) return;
       sampleNames.forEach((sample, s) => {
         const gt = (cols[9 + s] ?? '').split(':')[gtIndex] ?? '.';
-        if (gt.split(/[/|]/).includes(String(i + 1))) e.hasVariant.add(`${sample}>${id}`);
+        if (gt.split(/[/|]/).includes(String(i + 1))) e.carriedBy.add(`${id}>${sample}`);
       });
     });
   }
@@ -84,6 +84,6 @@ export function expectedCounts(e: Expected) {
     genes: e.genes.size,
     samples: e.samples.size,
     inGene: e.inGene.size,
-    hasVariant: e.hasVariant.size,
+    carriedBy: e.carriedBy.size,
   };
 }

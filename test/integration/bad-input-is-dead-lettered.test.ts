@@ -90,7 +90,7 @@ test('bad messages are dead-lettered with their code and valid neighbours all la
   });
   const counts = await countStores(config);
   assert.equal(counts.rows, 10);
-  assert.equal(counts.hasVariant, 10);
+  assert.equal(counts.carriedBy, 10);
 
   const letters = await readTopic(testKafka(), config.topics.deadLetter, bad.length);
   assert.equal(letters.length, bad.length);

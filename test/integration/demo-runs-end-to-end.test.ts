@@ -32,7 +32,7 @@ test('the demo consumes its real VCF and prints the counts the file implies', as
     result.stdout,
     new RegExp(
       `varstream demo: 9,940 messages -> ${n(e.variants)} variants, ${n(e.genes)} genes, ${n(e.samples)} samples, ` +
-        `${n(e.hasVariant)} HAS_VARIANT and ${n(e.inGene)} IN_GENE edges, 0 dead letters`,
+        `${n(e.carriedBy)} CARRIED_BY and ${n(e.inGene)} IN_GENE edges, 0 dead letters`,
     ),
   );
 });
@@ -61,7 +61,7 @@ test('the demo consumes a generated VCF and prints a summary', () => {
   assert.ok(summary, `a summary line in:\n${result.stdout}`);
   assert.match(
     summary,
-    /3,000 messages -> [\d,]+ variants, [\d,]+ genes, 20 samples, [\d,]+ HAS_VARIANT and [\d,]+ IN_GENE edges, 0 dead letters/,
+    /3,000 messages -> [\d,]+ variants, [\d,]+ genes, 20 samples, [\d,]+ CARRIED_BY and [\d,]+ IN_GENE edges, 0 dead letters/,
   );
   assert.match(summary, /peak RSS [\d.]+ MiB/);
   assert.match(result.stdout, new RegExp(`LanceDB: ${dataDir}/demo-[\\d-]+/lancedb`));

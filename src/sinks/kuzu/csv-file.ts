@@ -32,6 +32,13 @@ export class CsvFile {
     return this.lines.length - 1;
   }
 
+  /** Characters staged (about the bytes written; the checkpoint policy counts them). */
+  get size(): number {
+    let n = 0;
+    for (const line of this.lines) n += line.length + 1;
+    return n;
+  }
+
   async write(): Promise<void> {
     await writeFile(this.path, `${this.lines.join('\n')}\n`);
   }

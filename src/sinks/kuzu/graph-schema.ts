@@ -1,61 +1,133 @@
-/** The Kuzu graph schema (ARCHITECTURE.md section 4), plus the table of applied Kafka offsets. */
+/**
+ * The Kuzu graph, schema v2 (ARCHITECTURE.md section 4; measurements in docs/design/kuzu-at-scale.md).
+ *
+ * - Variants are partitioned by chromosome into nine node tables `Variant_<shard>` (SHARDS), keyed
+ *   by `key` (variantKey: a UUID of the variant id) with the id as a property. Kuzu 0.11's cost per
+ *   write grows with the table written (its checkpoint walks every node group of a rel table, its
+ *   LOAD ... MATCH scans the table): a shard bounds both by the chromosomes it holds.
+ * - `CARRIED_BY` (variant -> sample) is stored forward only: a sample would otherwise be a hub
+ *   whose adjacency Kuzu rewrites at every checkpoint. A sample's variants are read through the
+ *   variants, its count from `Sample.variants`, kept exact in each batch's transaction.
+ * - `IN_GENE` (variant -> gene) is stored both ways, so a gene's variants are one lookup.
+ * - `GraphSchema` holds the version; a database of another version is refused at start.
+ */
 
-export const GRAPH_DDL = [
-  'CREATE NODE TABLE IF NOT EXISTS Variant(id STRING PRIMARY KEY, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE)',
-  'CREATE NODE TABLE IF NOT EXISTS Gene(symbol STRING PRIMARY KEY)',
-  'CREATE NODE TABLE IF NOT EXISTS Sample(id STRING PRIMARY KEY)',
-  'CREATE REL TABLE IF NOT EXISTS IN_GENE(FROM Variant TO Gene)',
-  'CREATE REL TABLE IF NOT EXISTS HAS_VARIANT(FROM Sample TO Variant, gt STRING, zygosity STRING, dp INT64, gq INT64)',
-  // Committed in the same transaction as each batch: `{topic}:{partition}` -> next offset to apply.
-  'CREATE NODE TABLE IF NOT EXISTS KafkaOffset(id STRING PRIMARY KEY, next_offset INT64)',
-] as const;
-
-const VARIANT_COLUMNS =
-  'id STRING, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE';
-const CALL_COLUMNS = 'sample STRING, variant STRING, gt STRING, zygosity STRING, dp INT64, gq INT64';
+export const SCHEMA_VERSION = 2;
 
 /**
- * One LOAD statement per staged file; `$FILE` is replaced by a path the sink itself chose. Rows
- * are written only where they change: the sink first reads what the batch's variants and calls
- * already hold (`existingVariants`, `existingCalls`), then CREATEs what is new and SETs what
- * differs, in place. Deleting and re-creating unchanged edges made Kuzu's file grow with every
- * redelivery until its buffer pool could no longer hold a write (measured: 100k sites rewritten
- * 11 times failed at 128 MiB).
+ * Shards of the human primary chromosomes, in genome order, about 350-490 Mb each. A name is matched
+ * without a `chr` prefix and in any case (`chr17`, `17`); everything else (MT, unplaced, alt and
+ * decoy contigs, other organisms) goes to `other`.
  */
-export const LOAD_STATEMENTS = {
+const PRIMARY_SHARDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['chr1_2', ['1', '2']],
+  ['chr3_4', ['3', '4']],
+  ['chr5_6', ['5', '6']],
+  ['chr7_8', ['7', '8']],
+  ['chr9_11', ['9', '10', '11']],
+  ['chr12_14', ['12', '13', '14']],
+  ['chr15_18', ['15', '16', '17', '18']],
+  ['chr19_Y', ['19', '20', '21', '22', 'X', 'Y']],
+];
+
+export const SHARDS: readonly string[] = [...PRIMARY_SHARDS.map(([name]) => name), 'other'];
+
+const SHARD_OF = new Map(PRIMARY_SHARDS.flatMap(([name, chroms]) => chroms.map((c) => [c, name] as const)));
+
+/** The shard holding a chromosome's variants. */
+export function shardOf(chrom: string): string {
+  return SHARD_OF.get(chrom.replace(/^chr/i, '').toUpperCase()) ?? 'other';
+}
+
+/** The node table of a shard (names are from SHARDS, never from input). */
+export function variantTable(shard: string): string {
+  if (!SHARDS.includes(shard)) throw new Error(`unknown variant shard ${shard}`);
+  return `Variant_${shard}`;
+}
+
+export const VARIANT_TABLES: readonly string[] = SHARDS.map(variantTable);
+
+const VARIANT_PROPERTIES =
+  'key UUID PRIMARY KEY, id STRING, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE';
+const pairs = (to: string) => VARIANT_TABLES.map((t) => `FROM ${t} TO ${to}`).join(', ');
+
+export const GRAPH_DDL: readonly string[] = [
+  'CREATE NODE TABLE IF NOT EXISTS GraphSchema(name STRING PRIMARY KEY, version INT64)',
+  'CREATE NODE TABLE IF NOT EXISTS Gene(symbol STRING PRIMARY KEY)',
+  'CREATE NODE TABLE IF NOT EXISTS Sample(id STRING PRIMARY KEY, variants INT64)',
+  ...VARIANT_TABLES.map((t) => `CREATE NODE TABLE IF NOT EXISTS ${t}(${VARIANT_PROPERTIES})`),
+  `CREATE REL TABLE IF NOT EXISTS IN_GENE(${pairs('Gene')})`,
+  `CREATE REL TABLE IF NOT EXISTS CARRIED_BY(${pairs('Sample')}, gt STRING, zygosity STRING, dp INT64, gq INT64) WITH (storage_direction = 'fwd')`,
+  // `{topic}:{partition}` -> next offset to apply, committed in the same transaction as each batch.
+  'CREATE NODE TABLE IF NOT EXISTS KafkaOffset(id STRING PRIMARY KEY, next_offset INT64)',
+];
+
+/** Every table schema v2 creates; anything else in a database means it is not a v2 graph. */
+export const V2_TABLES: ReadonlySet<string> = new Set([
+  'GraphSchema',
+  'Gene',
+  'Sample',
+  ...VARIANT_TABLES,
+  'IN_GENE',
+  'CARRIED_BY',
+  'KafkaOffset',
+]);
+
+export const SCHEMA_NAME = 'varstream';
+export const READ_SCHEMA_VERSION = 'MATCH (m:GraphSchema) RETURN m.name AS name, m.version AS version';
+export const WRITE_SCHEMA_VERSION = `MERGE (m:GraphSchema {name: '${SCHEMA_NAME}'}) SET m.version = ${SCHEMA_VERSION}`;
+export const READ_OFFSETS = 'MATCH (o:KafkaOffset) RETURN o.id AS id, o.next_offset AS next';
+
+const VARIANT_COLUMNS =
+  'key UUID, id STRING, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE';
+const CALL_COLUMNS = 'variant UUID, sample STRING, gt STRING, zygosity STRING, dp INT64, gq INT64';
+
+/**
+ * The statements of one batch, all in one transaction; `$FILE` is replaced by a path the sink
+ * chose, `$OPTS` by its CSV options, `$T` by a shard's table. Values reach Kuzu only through the
+ * staged files. What exists is read first (a hash join over one shard, never the whole graph), and
+ * only what is new or changed is written: a redelivered batch writes nothing but its offsets.
+ */
+export const BATCH_STATEMENTS = {
+  samples:
+    "LOAD WITH HEADERS (id STRING) FROM '$FILE' $OPTS MERGE (s:Sample {id: id}) ON CREATE SET s.variants = 0",
+  genes: "LOAD WITH HEADERS (symbol STRING) FROM '$FILE' $OPTS MERGE (:Gene {symbol: symbol})",
   existingVariants:
-    `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS MATCH (v:Variant {id: id}) ` +
-    'RETURN v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt, v.rsid AS rsid, v.qual AS qual',
-  /** Variants that did not exist before the batch (the batch holds each id once). */
+    "LOAD WITH HEADERS (key UUID) FROM '$FILE' $OPTS MATCH (v:$T {key: key}) " +
+    'RETURN v.key AS key, v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt, v.rsid AS rsid, v.qual AS qual',
   createVariants:
     `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS ` +
-    'CREATE (:Variant {id: id, chrom: chrom, pos: pos, ref: ref, alt: alt, rsid: rsid, qual: qual})',
+    'CREATE (:$T {key: key, id: id, chrom: chrom, pos: pos, ref: ref, alt: alt, rsid: rsid, qual: qual})',
   updateVariants:
-    `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS MATCH (v:Variant {id: id}) ` +
+    `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS MATCH (v:$T {key: key}) ` +
     'SET v.chrom = chrom, v.pos = pos, v.ref = ref, v.alt = alt, v.rsid = rsid, v.qual = qual',
-  genes: "LOAD WITH HEADERS (symbol STRING) FROM '$FILE' $OPTS MERGE (:Gene {symbol: symbol})",
-  samples: "LOAD WITH HEADERS (id STRING) FROM '$FILE' $OPTS MERGE (:Sample {id: id})",
-  inGene:
-    "LOAD WITH HEADERS (variant STRING, gene STRING) FROM '$FILE' $OPTS " +
-    'MATCH (v:Variant {id: variant}) MATCH (g:Gene {symbol: gene}) MERGE (v)-[:IN_GENE]->(g)',
-  /** The HAS_VARIANT edges the staged calls (of variants that existed) already have. */
+  /** The IN_GENE pairs of variants that existed before the batch. */
+  existingGenePairs:
+    "LOAD WITH HEADERS (variant UUID, gene STRING) FROM '$FILE' $OPTS " +
+    'MATCH (v:$T {key: variant})-[:IN_GENE]->(g:Gene {symbol: gene}) RETURN v.key AS variant, g.symbol AS gene',
+  createGenePairs:
+    "LOAD WITH HEADERS (variant UUID, gene STRING) FROM '$FILE' $OPTS " +
+    'MATCH (v:$T {key: variant}) MATCH (g:Gene {symbol: gene}) CREATE (v)-[:IN_GENE]->(g)',
+  /** The CARRIED_BY edges the staged calls (of variants that existed) already have. */
   existingCalls:
     `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
-    'MATCH (s:Sample {id: sample})-[e:HAS_VARIANT]->(v:Variant {id: variant}) ' +
-    'RETURN s.id AS sample, v.id AS variant, e.gt AS gt, e.zygosity AS zygosity, e.dp AS dp, e.gq AS gq',
-  /** Calls with no edge yet (all calls of new variants): CREATE is safe, none can exist. */
-  createCalls:
-    `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
-    'MATCH (s:Sample {id: sample}) MATCH (v:Variant {id: variant}) ' +
-    'CREATE (s)-[:HAS_VARIANT {gt: gt, zygosity: zygosity, dp: dp, gq: gq}]->(v)',
+    'MATCH (v:$T {key: variant})-[e:CARRIED_BY]->(s:Sample {id: sample}) ' +
+    'RETURN v.key AS variant, s.id AS sample, e.gt AS gt, e.zygosity AS zygosity, e.dp AS dp, e.gq AS gq',
   /**
-   * Edges whose properties changed are deleted, then CREATEd with the rest: SET on rel properties
-   * held Kuzu 0.11's buffer pool per edge (one batch of 50k changed edges filled 128 MiB), a
-   * delete and a create do not.
+   * Edges whose properties changed are deleted, then CREATEd with the new ones: SET on rel
+   * properties held Kuzu 0.11's buffer pool per edge, a delete and a create do not.
    */
   deleteCalls:
     `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
-    'MATCH (s:Sample {id: sample})-[e:HAS_VARIANT]->(v:Variant {id: variant}) DELETE e',
+    'MATCH (v:$T {key: variant})-[e:CARRIED_BY]->(s:Sample {id: sample}) DELETE e',
+  createCalls:
+    `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
+    'MATCH (v:$T {key: variant}) MATCH (s:Sample {id: sample}) ' +
+    'CREATE (v)-[:CARRIED_BY {gt: gt, zygosity: zygosity, dp: dp, gq: gq}]->(s)',
+  /** Each sample's new CARRIED_BY edges, added to its count in the same transaction. */
+  sampleCounts:
+    "LOAD WITH HEADERS (id STRING, added INT64) FROM '$FILE' $OPTS " +
+    'MATCH (s:Sample {id: id}) SET s.variants = s.variants + added',
   /**
    * The next offset of each partition the batch covers, staged like the data: a parameterised
    * MERGE would prepare a statement per batch, and Kuzu holds each until the connection closes.
@@ -64,5 +136,3 @@ export const LOAD_STATEMENTS = {
     "LOAD WITH HEADERS (id STRING, next INT64) FROM '$FILE' $OPTS " +
     'MERGE (o:KafkaOffset {id: id}) SET o.next_offset = next',
 } as const;
-
-export const READ_OFFSETS = 'MATCH (o:KafkaOffset) RETURN o.id AS id, o.next_offset AS next';

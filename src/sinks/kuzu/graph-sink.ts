@@ -1,64 +1,83 @@
 /**
- * Kuzu sink for the variant graph. Per batch it stages CSV files and applies them with
- * `LOAD ... FROM` in one transaction, together with the Kafka offsets the batch covers.
+ * Kuzu sink for the variant graph (schema v2, graph-schema.ts). Per batch it stages CSV files and
+ * applies them with `LOAD ... FROM` in one transaction, together with the samples' counts and the
+ * Kafka offsets the batch covers: all of a batch commits, or none of it.
  *
- * Idempotence without churn: the sink first reads what the batch's variants and their calls
- * already hold, then CREATEs what is new, SETs in place what differs and leaves the rest alone,
- * so a redelivered batch writes nothing but its offsets. (A MERGE that sets rel properties is ~10x
- * slower in Kuzu 0.11 than a CREATE; deleting and re-creating edges made the database file grow
- * with every redelivery until the buffer pool could not hold a write.) Genes, samples and IN_GENE
- * edges are MERGEd. The stored offsets let the sink skip a batch it has wholly applied before.
+ * Idempotence without churn: per shard, the sink first reads which of the batch's variants exist
+ * and, for those, their values, gene pairs and calls; then CREATEs what is new, SETs in place what
+ * differs and leaves the rest alone, so a redelivered batch writes nothing but its offsets (and the
+ * stored offsets let it skip a batch it wholly applied before). Each read is a hash join over one
+ * shard's table, so its cost is bounded by the chromosomes the shard holds, not by the graph.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { VariantBatch } from '../../batching/variant-batch.ts';
 import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
 import { CsvFile } from './csv-file.ts';
-import { GRAPH_DDL, LOAD_STATEMENTS, READ_OFFSETS } from './graph-schema.ts';
+import { READ_OFFSETS, BATCH_STATEMENTS as S, variantTable } from './graph-schema.ts';
 import type { KuzuStore, Row } from './kuzu-store.ts';
+import { ensureGraphSchema } from './schema-version.ts';
+import { planBatch, type ShardPlan } from './shard-plan.ts';
 
 /** Staging paths are spliced into LOAD statements, so they may hold only these characters. */
 const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
-const VARIANT_HEADER = ['id', 'chrom', 'pos', 'ref', 'alt', 'rsid', 'qual'] as const;
-const CALL_HEADER = ['sample', 'variant', 'gt', 'zygosity', 'dp', 'gq'] as const;
+const STAGED = /^batch-\d+-\d+-.*\.csv$/;
+export const VARIANT_HEADER = ['key', 'id', 'chrom', 'pos', 'ref', 'alt', 'rsid', 'qual'] as const;
+export const CALL_HEADER = ['variant', 'sample', 'gt', 'zygosity', 'dp', 'gq'] as const;
+const PAIR_HEADER = ['variant', 'gene'] as const;
 /** Kuzu errors that mean "these values", so the batch's records are split out and dead-lettered. */
 const REJECTED_CONTENT = /^(Conversion exception|Copy exception)/;
 /**
- * Kuzu 0.11 keeps every committed update's version info in its buffer pool until a checkpoint, and
- * checkpoints on its own only when the WAL reaches 16 MiB. Small writes (a redelivered batch
- * writes only its offsets) never get there: 700 transactions of three offset updates filled a
- * 16 MiB pool, and a 128 MiB pool failed after ~1,700 batches of redelivered sites. So the sink
- * checkpoints every this many written batches, and after a write the pool could not hold.
+ * Kuzu 0.11 keeps what committed transactions wrote in its buffer pool until a checkpoint. Its own
+ * checkpoint (at a 16 MiB WAL) is turned off so that the sink counts every checkpoint (see
+ * REOPEN_EVERY_CHECKPOINTS): it checkpoints after this many written batches, or once the batches
+ * since the last one staged `checkpointBytes` (default: an eighth of the pool), and after a write
+ * the pool could not hold.
  */
-export const CHECKPOINT_EVERY_WRITES = 64;
+export const CHECKPOINT_EVERY_WRITES = 16;
 /**
  * Kuzu 0.11 keeps ~290 KiB of native memory per CHECKPOINT until its Database closes (5,000
  * checkpoints of an unchanged graph: +1.4 GiB RSS whatever the pool). So the sink closes and
- * opens the store again after this many checkpoints (every 1,024 written batches): most of what
- * the checkpoints held returns (glibc keeps part of what the old Database freed, so the rise is
- * bounded, not gone: `npm run bench:kuzu-native`), and the open costs 40-250 ms at 100k sites.
- * If the reopen fails, the write has committed already; the next write opens the store.
+ * opens the store again after this many checkpoints: most of what the checkpoints held returns
+ * (`npm run bench:kuzu-native`). If the reopen fails, the write has committed already; the next
+ * write opens the store.
  */
 export const REOPEN_EVERY_CHECKPOINTS = 16;
+export const WRITER_SETTINGS = ['CALL auto_checkpoint=false'] as const;
 const POOL_FULL = /buffer pool is full/i;
+
+export interface GraphSinkPolicy {
+  checkpointWrites: number;
+  /** Staged bytes after which the sink checkpoints, whatever the number of writes. */
+  checkpointBytes: number;
+  reopenCheckpoints: number;
+}
+
+type Cell = string | number | null | undefined;
+type FileMaker = (name: string, header: readonly string[]) => CsvFile;
 
 export class KuzuGraphSink implements Sink<VariantBatch> {
   readonly name = 'kuzu';
   private readonly stagingDir: string;
   /** `{topic}:{partition}` -> next offset not yet applied, as committed in Kuzu. */
   private readonly applied = new Map<string, number>();
+  private readonly every: GraphSinkPolicy;
   private writesSinceCheckpoint = 0;
+  private bytesSinceCheckpoint = 0;
   private checkpointsSinceOpen = 0;
-  /** Times the store was closed and opened again to return what its checkpoints held. */
+  /** Checkpoints the sink ran, and times it closed and opened the store to return what they held. */
+  checkpoints = 0;
   reopens = 0;
 
   constructor(
     private readonly store: KuzuStore,
-    private readonly every = {
-      checkpointWrites: CHECKPOINT_EVERY_WRITES,
-      reopenCheckpoints: REOPEN_EVERY_CHECKPOINTS,
-    },
+    every: Partial<GraphSinkPolicy> = {},
   ) {
+    this.every = {
+      checkpointWrites: every.checkpointWrites ?? CHECKPOINT_EVERY_WRITES,
+      checkpointBytes: every.checkpointBytes ?? 16 * 1024 * 1024,
+      reopenCheckpoints: every.reopenCheckpoints ?? REOPEN_EVERY_CHECKPOINTS,
+    };
     this.stagingDir = join(dirname(resolve(store.path)), 'staging');
     if (!SAFE_PATH.test(this.stagingDir)) {
       throw new SinkError(
@@ -71,15 +90,23 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
 
   async start(): Promise<void> {
     mkdirSync(this.stagingDir, { recursive: true });
+    // Files a killed process left behind (the names carry its pid and batch id).
+    for (const name of readdirSync(this.stagingDir))
+      if (STAGED.test(name)) rmSync(join(this.stagingDir, name), { force: true });
+    await this.store.useSettings(WRITER_SETTINGS);
     await this.store.open();
-    for (const ddl of GRAPH_DDL) await this.store.run(ddl);
+    try {
+      await ensureGraphSchema(this.store);
+    } catch (error) {
+      throw new SinkError(this.name, (error as Error).message, false, { cause: error });
+    }
     for (const row of await this.store.run(READ_OFFSETS)) this.applied.set(String(row.id), Number(row.next));
   }
 
   async writeBatch(batch: SinkBatch<VariantBatch>): Promise<SinkResult> {
     if (this.alreadyApplied(batch)) return { written: 0, skipped: true };
     const files: CsvFile[] = [];
-    const file = (name: string, header: readonly string[]) => {
+    const file: FileMaker = (name, header) => {
       const f = new CsvFile(join(this.stagingDir, `batch-${process.pid}-${batch.id}-${name}.csv`), header);
       files.push(f);
       return f;
@@ -87,44 +114,36 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     try {
       // Opens again if a reopen after a checkpoint failed half way (a no-op when open).
       await this.store.open();
-      const b = batch.payload;
-      const nodes = this.stageNodes(b, file);
-      await Promise.all(Object.values(nodes).map((f) => f.write()));
+      const plan = planBatch(batch.payload);
+      const samples = file('samples', ['id']);
+      for (const sample of batch.payload.samples) samples.row([sample]);
+      const genes = file('genes', ['symbol']);
+      for (const gene of batch.payload.genes) genes.row([gene]);
+      await Promise.all([samples.write(), genes.write()]);
       const written = await this.store.transaction(async () => {
-        const before = await this.rowsByKey(LOAD_STATEMENTS.existingVariants, nodes.variants, variantKey);
-        const variants = await this.stageChanges(VARIANT_HEADER, 1, before, variantRows(b), file);
-        await this.load(LOAD_STATEMENTS.samples, nodes.samples);
-        await this.load(LOAD_STATEMENTS.genes, nodes.genes);
-        await this.load(LOAD_STATEMENTS.createVariants, variants.created);
-        await this.load(LOAD_STATEMENTS.updateVariants, variants.updated);
-        await this.load(LOAD_STATEMENTS.inGene, nodes.inGene);
-        // Only calls of variants that existed can have an edge already.
-        const callsOfExisting = file('calls-of-existing', CALL_HEADER);
-        for (const row of callRows(b)) if (before.has(row[1] as string)) callsOfExisting.row(row);
-        await callsOfExisting.write();
-        const edges = await this.rowsByKey(LOAD_STATEMENTS.existingCalls, callsOfExisting, callKey);
-        const calls = await this.stageChanges(CALL_HEADER, 2, edges, callRows(b), file);
-        await this.load(LOAD_STATEMENTS.deleteCalls, calls.updated);
-        await this.load(LOAD_STATEMENTS.createCalls, calls.updated);
-        await this.load(LOAD_STATEMENTS.createCalls, calls.created);
+        await this.load(S.samples, samples);
+        await this.load(S.genes, genes);
+        const added = new Map<string, number>();
+        let n = samples.rows + genes.rows;
+        for (const shard of plan) n += await this.writeShard(shard, file, added);
+        const counts = file('counts', ['id', 'added']);
+        for (const [sample, count] of added) counts.row([sample, count]);
+        await this.loadFile(S.sampleCounts, counts);
         const offsets = file('offsets', ['id', 'next']);
         for (const range of batch.ranges) offsets.row([`${batch.topic}:${range.partition}`, range.last + 1]);
-        await offsets.write();
-        await this.load(LOAD_STATEMENTS.offsets, offsets);
-        return b.variants.length + b.genes.size + b.samples.size + b.geneVariant.length + b.calls.length;
+        await this.loadFile(S.offsets, offsets);
+        return n;
       });
       for (const range of batch.ranges) this.applied.set(`${batch.topic}:${range.partition}`, range.last + 1);
-      if (++this.writesSinceCheckpoint >= this.every.checkpointWrites) await this.checkpoint();
+      this.bytesSinceCheckpoint += files.reduce((sum, f) => sum + f.size, 0);
+      if (
+        ++this.writesSinceCheckpoint >= this.every.checkpointWrites ||
+        this.bytesSinceCheckpoint >= this.every.checkpointBytes
+      )
+        await this.checkpoint();
       return { written };
     } catch (error) {
-      const message = `batch ${batch.id} failed: ${(error as Error).message}`;
-      // Frees the pool of what committed updates hold, so the retry meets an empty pool; a failed
-      // checkpoint is left to the retry (it reports the write's own error).
-      if (POOL_FULL.test((error as Error).message ?? '')) await this.checkpoint().catch(() => undefined);
-      // Kuzu's conversion and copy errors are about the values loaded, not about the store.
-      if (REJECTED_CONTENT.test((error as Error).message ?? ''))
-        throw new RecordRejectedError(this.name, message, { cause: error });
-      throw new SinkError(this.name, message, true, { cause: error });
+      throw await this.failure(batch, error);
     } finally {
       for (const f of files) rmSync(f.path, { force: true });
     }
@@ -134,9 +153,107 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     await this.store.close();
   }
 
+  /** Writes one shard's variants, gene pairs and calls; counts each sample's new calls in `added`. */
+  private async writeShard(shard: ShardPlan, file: FileMaker, added: Map<string, number>): Promise<number> {
+    const table = variantTable(shard.shard);
+    const keys = file(`${shard.shard}-keys`, ['key']);
+    for (const row of shard.variants) keys.row([row[0]]);
+    await keys.write();
+    const before = await this.rowsByKey(S.existingVariants, table, keys, (r) => {
+      return { id: String(r.key), values: comparable([r.id, r.chrom, r.pos, r.ref, r.alt, r.rsid, r.qual]) };
+    });
+    for (const row of shard.variants) {
+      const held = before.get(row[0] as string);
+      if (held !== undefined && !held.startsWith(`${comparable([row[1]])}\u0001`))
+        throw new RecordRejectedError(
+          this.name,
+          `variant key collision: ${row[1]} has the key of another id`,
+        );
+    }
+    const variants = await this.stageChanges(
+      `${shard.shard}-variants`,
+      VARIANT_HEADER,
+      1,
+      before,
+      shard.variants,
+      file,
+    );
+    await this.loadFile(S.createVariants, variants.created, table);
+    await this.loadFile(S.updateVariants, variants.updated, table);
+
+    // Only variants that existed can have gene pairs and calls already.
+    const existed = (row: Cell[]) => before.has(row[0] as string);
+    const pairs = await this.stageChanges(
+      `${shard.shard}-genes`,
+      PAIR_HEADER,
+      2,
+      await this.held(
+        S.existingGenePairs,
+        table,
+        `${shard.shard}-held-genes`,
+        PAIR_HEADER,
+        shard.genePairs.filter(existed),
+        file,
+        (r) => ({ id: `${r.variant}\u0000${r.gene}`, values: '' }),
+      ),
+      shard.genePairs,
+      file,
+    );
+    await this.loadFile(S.createGenePairs, pairs.created, table);
+
+    const edges = await this.held(
+      S.existingCalls,
+      table,
+      `${shard.shard}-held-calls`,
+      CALL_HEADER,
+      shard.calls.filter(existed),
+      file,
+      (r) => ({
+        id: `${r.variant}\u0000${r.sample}`,
+        values: comparable([r.gt, r.zygosity, r.dp, r.gq]),
+      }),
+    );
+    const calls = await this.stageChanges(`${shard.shard}-calls`, CALL_HEADER, 2, edges, shard.calls, file);
+    await this.loadFile(S.deleteCalls, calls.updated, table);
+    await this.loadFile(S.createCalls, calls.updated, table);
+    await this.loadFile(S.createCalls, calls.created, table);
+    for (const sample of calls.createdSamples) added.set(sample, (added.get(sample) ?? 0) + 1);
+    return shard.variants.length + shard.genePairs.length + shard.calls.length;
+  }
+
+  /** Stages `rows` and returns what the store holds of them, by key (`read` gives key and values). */
+  private async held(
+    statement: string,
+    table: string,
+    name: string,
+    header: readonly string[],
+    rows: Cell[][],
+    file: FileMaker,
+    read: (row: Row) => { id: string; values: string },
+  ): Promise<Map<string, string>> {
+    const staged = file(name, header);
+    for (const row of rows) staged.row(row);
+    await staged.write();
+    return this.rowsByKey(statement, table, staged, read);
+  }
+
+  private async failure(batch: SinkBatch<VariantBatch>, error: unknown): Promise<Error> {
+    if (error instanceof SinkError) return error;
+    const reason = (error as Error).message ?? String(error);
+    const message = `batch ${batch.id} failed: ${reason}`;
+    // Frees the pool of what committed updates hold, so the retry meets an empty pool; a failed
+    // checkpoint is left to the retry (it reports the write's own error).
+    if (POOL_FULL.test(reason)) await this.checkpoint().catch(() => undefined);
+    // Kuzu's conversion and copy errors are about the values loaded, not about the store.
+    if (REJECTED_CONTENT.test(reason)) return new RecordRejectedError(this.name, message, { cause: error });
+    return new SinkError(this.name, message, true, { cause: error });
+  }
+
   private async checkpoint(): Promise<void> {
     await this.store.run('CHECKPOINT');
+    this.checkpoints++;
     this.writesSinceCheckpoint = 0;
+    this.bytesSinceCheckpoint = 0;
     if (++this.checkpointsSinceOpen < this.every.reopenCheckpoints) return;
     // Right after a checkpoint the WAL is empty, so the open replays nothing.
     await this.store.reopen();
@@ -151,19 +268,27 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     );
   }
 
-  private async load(template: string, file: CsvFile): Promise<void> {
-    if (file.rows > 0) await this.store.run(loadStatement(template, file));
+  private async load(template: string, file: CsvFile, table?: string): Promise<void> {
+    if (file.rows > 0) await this.store.run(loadStatement(template, file, table));
+  }
+
+  /** Writes `file` and loads it (nothing when it has no rows). */
+  private async loadFile(template: string, file: CsvFile, table?: string): Promise<void> {
+    if (file.rows === 0) return;
+    await file.write();
+    await this.load(template, file, table);
   }
 
   /** Runs a read of `file`'s keys and returns each row found, as its comparable key. */
   private async rowsByKey(
     template: string,
+    table: string,
     file: CsvFile,
     key: (row: Row) => { id: string; values: string },
   ): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     if (file.rows === 0) return found;
-    for (const row of await this.store.run(loadStatement(template, file))) {
+    for (const row of await this.store.run(loadStatement(template, file, table))) {
       const { id, values } = key(row);
       found.set(id, values);
     }
@@ -175,49 +300,25 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
    * lacks go to a CREATE file, rows whose values differ to a SET file, equal rows nowhere.
    */
   private async stageChanges(
+    name: string,
     header: readonly string[],
     keyColumns: number,
     before: Map<string, string>,
     rows: Iterable<Cell[]>,
-    file: (name: string, header: readonly string[]) => CsvFile,
-  ): Promise<{ created: CsvFile; updated: CsvFile }> {
-    const name = header[keyColumns - 1];
+    file: FileMaker,
+  ): Promise<{ created: CsvFile; updated: CsvFile; createdSamples: string[] }> {
     const created = file(`${name}-new`, header);
     const updated = file(`${name}-changed`, header);
+    const createdSamples: string[] = [];
     for (const row of rows) {
       const held = before.get(row.slice(0, keyColumns).join('\u0000'));
-      if (held === undefined) created.row(row);
-      else if (held !== comparable(row.slice(keyColumns))) updated.row(row);
+      if (held === undefined) {
+        created.row(row);
+        createdSamples.push(row[1] as string);
+      } else if (held !== comparable(row.slice(keyColumns))) updated.row(row);
     }
-    await Promise.all([created.write(), updated.write()]);
-    return { created, updated };
+    return { created, updated, createdSamples };
   }
-
-  private stageNodes(b: VariantBatch, file: (name: string, header: readonly string[]) => CsvFile) {
-    const variants = file('variants', VARIANT_HEADER);
-    for (const row of variantRows(b)) variants.row(row);
-    const genes = file('genes', ['symbol']);
-    for (const gene of b.genes) genes.row([gene]);
-    const samples = file('samples', ['id']);
-    for (const sample of b.samples) samples.row([sample]);
-    const inGene = file('in-gene', ['variant', 'gene']);
-    for (let i = 0; i < b.geneVariant.length; i++) inGene.row([b.geneVariant[i], b.geneSymbol[i]]);
-    return { variants, genes, samples, inGene };
-  }
-}
-
-type Cell = string | number | null | undefined;
-
-function* variantRows(b: VariantBatch): Generator<Cell[]> {
-  const v = b.variants;
-  for (let i = 0; i < v.length; i++)
-    yield [v.variantId[i], v.chrom[i], v.pos[i], v.ref[i], v.alt[i], v.rsid[i], v.qual[i]];
-}
-
-function* callRows(b: VariantBatch): Generator<Cell[]> {
-  const c = b.calls;
-  for (let i = 0; i < c.length; i++)
-    yield [c.sample[i], c.variantId[i], c.gt[i], c.zygosity[i], c.dp[i], c.gq[i]];
 }
 
 /** Values as one string, the same for a staged row and the row Kuzu returns (NULL and '' differ). */
@@ -225,17 +326,10 @@ function comparable(values: readonly unknown[]): string {
   return values.map((x) => (x === null || x === undefined ? '\u0000' : String(x))).join('\u0001');
 }
 
-function variantKey(r: Row): { id: string; values: string } {
-  return { id: String(r.id), values: comparable([r.chrom, r.pos, r.ref, r.alt, r.rsid, r.qual]) };
-}
-
-function callKey(r: Row): { id: string; values: string } {
-  return { id: `${r.sample}\u0000${r.variant}`, values: comparable([r.gt, r.zygosity, r.dp, r.gq]) };
-}
-
-function loadStatement(template: string, file: CsvFile): string {
+function loadStatement(template: string, file: CsvFile, table?: string): string {
   const options = file.hasNewlines
     ? "(header=true, escape='\"', parallel=false)"
     : "(header=true, escape='\"')";
-  return template.replace('$FILE', file.path).replace('$OPTS', options);
+  const statement = template.replace('$FILE', file.path).replace('$OPTS', options);
+  return table ? statement.replaceAll('$T', table) : statement;
 }

@@ -29,12 +29,21 @@ export class KuzuStore {
     private readonly readOnly = false,
   ) {}
 
+  /** Connection settings (`CALL name=value`, constants only), applied now and at every open. */
+  private settings: readonly string[] = [];
+
+  async useSettings(settings: readonly string[]): Promise<void> {
+    this.settings = settings;
+    if (this.connection) for (const setting of settings) await this.run(setting);
+  }
+
   async open(): Promise<void> {
     if (this.connection) return;
     if (!this.readOnly) mkdirSync(dirname(this.path), { recursive: true });
     this.database = new kuzu.Database(this.path, this.bufferPoolBytes, true, this.readOnly);
     await this.database.init();
     this.connection = new kuzu.Connection(this.database);
+    for (const setting of this.settings) await this.run(setting);
   }
 
   /** Runs one statement (parameterised when `params` is given) and returns its rows. */
