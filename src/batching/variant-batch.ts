@@ -40,6 +40,9 @@ export class CallColumns {
   readonly zygosity: string[] = [];
   readonly dp: Array<number | null> = [];
   readonly gq: Array<number | null> = [];
+  /** The message each call came from (the graph sink skips what it applied before). */
+  readonly partition: number[] = [];
+  readonly offset: number[] = [];
 
   get length(): number {
     return this.sample.length;
@@ -49,9 +52,11 @@ export class CallColumns {
 export class VariantBatch {
   readonly variants = new VariantColumns();
   readonly calls = new CallColumns();
-  /** (variant, gene) pairs, column-wise. */
+  /** (variant, gene) pairs, column-wise, with the message that first named each. */
   readonly geneVariant: string[] = [];
   readonly geneSymbol: string[] = [];
+  readonly genePartition: number[] = [];
+  readonly geneOffset: number[] = [];
   readonly samples = new Set<string>();
   readonly genes = new Set<string>();
 
@@ -78,7 +83,7 @@ export class VariantBatch {
       c.topic[i] = lineage.topic;
       c.partition[i] = lineage.partition;
       c.offset[i] = lineage.offset;
-      for (const gene of v.genes) this.addGenePair(v.variantId, gene);
+      for (const gene of v.genes) this.addGenePair(v.variantId, gene, lineage);
     }
     for (const sample of message.samples) this.samples.add(sample);
     for (const call of message.calls) {
@@ -90,6 +95,8 @@ export class VariantBatch {
       c.zygosity[i] = call.zygosity;
       c.dp[i] = call.dp;
       c.gq[i] = call.gq;
+      c.partition[i] = lineage.partition;
+      c.offset[i] = lineage.offset;
     }
   }
 
@@ -97,13 +104,15 @@ export class VariantBatch {
     return this.variants.length === 0 && this.samples.size === 0;
   }
 
-  private addGenePair(variantId: string, gene: string): void {
+  private addGenePair(variantId: string, gene: string, lineage: Lineage): void {
     const key = `${variantId}\u0000${gene}`;
     if (this.genePairs.has(key)) return;
     this.genePairs.add(key);
     this.genes.add(gene);
     this.geneVariant.push(variantId);
     this.geneSymbol.push(gene);
+    this.genePartition.push(lineage.partition);
+    this.geneOffset.push(lineage.offset);
   }
 
   /** The row a key occupies: its existing row (last write wins) or the next free one. */

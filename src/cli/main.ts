@@ -9,6 +9,15 @@ import { EMBEDDING_ENCODINGS, type EmbeddingEncoding } from '../producer/embeddi
 import { produceEmbeddings } from '../producer/produce-embeddings.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
 import { loadVariantRefs } from '../producer/variant-refs.ts';
+import {
+  cypherParam,
+  formatRows,
+  GRAPH_QUESTIONS,
+  type GraphArgs,
+  type GraphQuestion,
+  queryCypher,
+  queryGraph,
+} from '../query/graph.ts';
 import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
@@ -126,6 +135,35 @@ query
     console.log(opts.json ? JSON.stringify(hits, null, 2) : formatHits(hits));
   });
 
+query
+  .command('graph <question>')
+  .description(
+    `ask the variant graph (read-only; the graph consumer must be stopped): ${GRAPH_QUESTIONS.join(', ')}`,
+  )
+  .option('--variant <id>', 'carriers: the variant id, e.g. chr17-43045712-G-A')
+  .option('--sample <id>', 'sample-variants, sample-count: the sample')
+  .option('--gene <symbol>', 'sample-variants, gene-variants: the gene symbol')
+  .option('--limit <n>', 'samples, genes: how many (most variants first)', positiveInt, 20)
+  .option('--json', 'machine-readable output')
+  .action(async (question: string, opts: GraphArgs & { json?: boolean }) => {
+    if (!(GRAPH_QUESTIONS as readonly string[]).includes(question))
+      throw new InvalidArgumentError(
+        `unknown question "${question}": expected ${GRAPH_QUESTIONS.join(', ')}`,
+      );
+    const rows = await queryGraph(loadConfig(), question as GraphQuestion, opts);
+    console.log(opts.json ? JSON.stringify(rows, null, 2) : formatRows(rows));
+  });
+
+query
+  .command('cypher <statement>')
+  .description('run one Cypher statement on the graph opened read-only (writes are refused)')
+  .option('--param <name=value>', 'bind $name (repeatable; JSON values, else text)', cypherParamArg, {})
+  .option('--json', 'machine-readable output')
+  .action(async (statement: string, opts: { param: Record<string, unknown>; json?: boolean }) => {
+    const rows = await queryCypher(loadConfig(), statement, opts.param);
+    console.log(opts.json ? JSON.stringify(rows, null, 2) : formatRows(rows));
+  });
+
 program
   .command('demo')
   .description('local end-to-end run: broker, a VCF in, LanceDB and Kuzu out, a summary')
@@ -183,6 +221,14 @@ function readVectorFile(file: string): Float32Array {
   const vector = new Float32Array(bytes.length / 4);
   for (let i = 0; i < vector.length; i++) vector[i] = bytes.readFloatLE(i * 4);
   return vector;
+}
+
+function cypherParamArg(value: string, previous: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return cypherParam(value, previous);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function positiveInt(value: string): number {

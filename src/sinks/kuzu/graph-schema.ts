@@ -81,56 +81,65 @@ export const READ_OFFSETS = 'MATCH (o:KafkaOffset) RETURN o.id AS id, o.next_off
 const VARIANT_COLUMNS =
   'key UUID, id STRING, chrom STRING, pos INT64, ref STRING, alt STRING, rsid STRING, qual DOUBLE';
 const CALL_COLUMNS = 'variant UUID, sample STRING, gt STRING, zygosity STRING, dp INT64, gq INT64';
+/** A window of one chromosome and position range (shard-plan.ts), as parameters. */
+const WINDOW = 'WHERE v.chrom = $chrom AND v.pos >= $lo AND v.pos <= $hi';
 
 /**
- * The statements of one batch, all in one transaction; `$FILE` is replaced by a path the sink
- * chose, `$OPTS` by its CSV options, `$T` by a shard's table. Values reach Kuzu only through the
- * staged files. What exists is read first (a hash join over one shard, never the whole graph), and
- * only what is new or changed is written: a redelivered batch writes nothing but its offsets.
+ * The statements of one batch, all in one transaction. `$FILE` is replaced by a path the sink
+ * chose, `$OPTS` by its CSV options, `$T` by a shard's table; values reach Kuzu only through the
+ * staged files and parameters. What exists is read first, then only what is new or changed is
+ * written: a redelivered batch writes nothing but its offsets. Reads return one row of lists
+ * (`collect`): Kuzu's Node binding costs ~25 us per returned row.
  */
 export const BATCH_STATEMENTS = {
+  /** The batch's samples already in the graph (the others can have no calls yet). */
+  existingSamples:
+    "LOAD WITH HEADERS (id STRING) FROM '$FILE' $OPTS MATCH (s:Sample {id: id}) RETURN collect(id) AS found",
   samples:
     "LOAD WITH HEADERS (id STRING) FROM '$FILE' $OPTS MERGE (s:Sample {id: id}) ON CREATE SET s.variants = 0",
   genes: "LOAD WITH HEADERS (symbol STRING) FROM '$FILE' $OPTS MERGE (:Gene {symbol: symbol})",
-  existingVariants:
-    "LOAD WITH HEADERS (key UUID) FROM '$FILE' $OPTS MATCH (v:$T {key: key}) " +
-    'RETURN v.key AS key, v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt, v.rsid AS rsid, v.qual AS qual',
+  /** Row numbers (`i`) of the window's variants that exist. */
+  existingVariants: `LOAD WITH HEADERS (i INT64, key UUID) FROM '$FILE' $OPTS MATCH (v:$T {key: key}) ${WINDOW} RETURN collect(i) AS found`,
   createVariants:
     `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS ` +
     'CREATE (:$T {key: key, id: id, chrom: chrom, pos: pos, ref: ref, alt: alt, rsid: rsid, qual: qual})',
+  /**
+   * Site fields of variants that existed, from a later message: last write wins (chrom, pos, ref
+   * and alt are the id's, so the same for the same key).
+   */
   updateVariants:
-    `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS MATCH (v:$T {key: key}) ` +
-    'SET v.chrom = chrom, v.pos = pos, v.ref = ref, v.alt = alt, v.rsid = rsid, v.qual = qual',
-  /** The IN_GENE pairs of variants that existed before the batch. */
+    `LOAD WITH HEADERS (${VARIANT_COLUMNS}) FROM '$FILE' $OPTS MATCH (v:$T {key: key}) ${WINDOW} ` +
+    'SET v.rsid = rsid, v.qual = qual',
+  /** Row numbers of gene pairs (of variants that existed) the graph holds. */
   existingGenePairs:
-    "LOAD WITH HEADERS (variant UUID, gene STRING) FROM '$FILE' $OPTS " +
-    'MATCH (v:$T {key: variant})-[:IN_GENE]->(g:Gene {symbol: gene}) RETURN v.key AS variant, g.symbol AS gene',
+    "LOAD WITH HEADERS (i INT64, variant UUID, gene STRING) FROM '$FILE' $OPTS " +
+    `MATCH (v:$T {key: variant})-[:IN_GENE]->(g:Gene {symbol: gene}) ${WINDOW} RETURN collect(i) AS found`,
   createGenePairs:
     "LOAD WITH HEADERS (variant UUID, gene STRING) FROM '$FILE' $OPTS " +
-    'MATCH (v:$T {key: variant}) MATCH (g:Gene {symbol: gene}) CREATE (v)-[:IN_GENE]->(g)',
-  /** The CARRIED_BY edges the staged calls (of variants that existed) already have. */
+    `MATCH (v:$T {key: variant}) ${WINDOW} MATCH (g:Gene {symbol: gene}) CREATE (v)-[:IN_GENE]->(g)`,
+  /** The CARRIED_BY edges the staged calls (of variants and samples that existed) already have. */
   existingCalls:
-    `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
-    'MATCH (v:$T {key: variant})-[e:CARRIED_BY]->(s:Sample {id: sample}) ' +
-    'RETURN v.key AS variant, s.id AS sample, e.gt AS gt, e.zygosity AS zygosity, e.dp AS dp, e.gq AS gq',
+    "LOAD WITH HEADERS (i INT64, variant UUID, sample STRING) FROM '$FILE' $OPTS " +
+    `MATCH (v:$T {key: variant})-[e:CARRIED_BY]->(s:Sample {id: sample}) ${WINDOW} ` +
+    'RETURN collect({i: i, gt: e.gt, zygosity: e.zygosity, dp: e.dp, gq: e.gq}) AS found',
   /**
    * Edges whose properties changed are deleted, then CREATEd with the new ones: SET on rel
    * properties held Kuzu 0.11's buffer pool per edge, a delete and a create do not.
    */
   deleteCalls:
     `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
-    'MATCH (v:$T {key: variant})-[e:CARRIED_BY]->(s:Sample {id: sample}) DELETE e',
+    `MATCH (v:$T {key: variant})-[e:CARRIED_BY]->(s:Sample {id: sample}) ${WINDOW} DELETE e`,
   createCalls:
     `LOAD WITH HEADERS (${CALL_COLUMNS}) FROM '$FILE' $OPTS ` +
-    'MATCH (v:$T {key: variant}) MATCH (s:Sample {id: sample}) ' +
+    `MATCH (v:$T {key: variant}) ${WINDOW} MATCH (s:Sample {id: sample}) ` +
     'CREATE (v)-[:CARRIED_BY {gt: gt, zygosity: zygosity, dp: dp, gq: gq}]->(s)',
   /** Each sample's new CARRIED_BY edges, added to its count in the same transaction. */
   sampleCounts:
     "LOAD WITH HEADERS (id STRING, added INT64) FROM '$FILE' $OPTS " +
     'MATCH (s:Sample {id: id}) SET s.variants = s.variants + added',
   /**
-   * The next offset of each partition the batch covers, staged like the data: a parameterised
-   * MERGE would prepare a statement per batch, and Kuzu holds each until the connection closes.
+   * The next offset of each partition the batch covers, staged like the data (a parameterised
+   * MERGE would prepare a statement per batch for what a file does as well).
    */
   offsets:
     "LOAD WITH HEADERS (id STRING, next INT64) FROM '$FILE' $OPTS " +

@@ -17,7 +17,7 @@ import { CsvFile } from './csv-file.ts';
 import { READ_OFFSETS, BATCH_STATEMENTS as S, variantTable } from './graph-schema.ts';
 import type { KuzuStore, Row } from './kuzu-store.ts';
 import { ensureGraphSchema } from './schema-version.ts';
-import { planBatch, type ShardPlan } from './shard-plan.ts';
+import { type Cell, planBatch, type WindowPlan } from './shard-plan.ts';
 
 /** Staging paths are spliced into LOAD statements, so they may hold only these characters. */
 const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
@@ -43,6 +43,11 @@ export const CHECKPOINT_EVERY_WRITES = 16;
  * write opens the store.
  */
 export const REOPEN_EVERY_CHECKPOINTS = 16;
+/**
+ * The window bounds are parameters, so each batch prepares a few statements, which Kuzu holds until
+ * the connection closes (~16-21 KiB each): past this many the next checkpoint also reopens.
+ */
+export const REOPEN_AFTER_PREPARED = 1000;
 export const WRITER_SETTINGS = ['CALL auto_checkpoint=false'] as const;
 const POOL_FULL = /buffer pool is full/i;
 
@@ -53,7 +58,6 @@ export interface GraphSinkPolicy {
   reopenCheckpoints: number;
 }
 
-type Cell = string | number | null | undefined;
 type FileMaker = (name: string, header: readonly string[]) => CsvFile;
 
 export class KuzuGraphSink implements Sink<VariantBatch> {
@@ -114,18 +118,27 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     try {
       // Opens again if a reopen after a checkpoint failed half way (a no-op when open).
       await this.store.open();
-      const plan = planBatch(batch.payload);
+      const topic = batch.topic;
+      const plan = planBatch(
+        batch.payload,
+        (partition, offset) => (this.applied.get(`${topic}:${partition}`) ?? -1) > offset,
+      );
       const samples = file('samples', ['id']);
       for (const sample of batch.payload.samples) samples.row([sample]);
       const genes = file('genes', ['symbol']);
       for (const gene of batch.payload.genes) genes.row([gene]);
       await Promise.all([samples.write(), genes.write()]);
       const written = await this.store.transaction(async () => {
+        const known = new Set<string>();
+        if (samples.rows > 0) {
+          const rows = await this.store.run(loadStatement(S.existingSamples, samples));
+          for (const id of (rows[0]?.found as string[] | null) ?? []) known.add(id);
+        }
         await this.load(S.samples, samples);
         await this.load(S.genes, genes);
         const added = new Map<string, number>();
         let n = samples.rows + genes.rows;
-        for (const shard of plan) n += await this.writeShard(shard, file, added);
+        for (const [i, w] of plan.entries()) n += await this.writeWindow(w, `w${i}`, known, file, added);
         const counts = file('counts', ['id', 'added']);
         for (const [sample, count] of added) counts.row([sample, count]);
         await this.loadFile(S.sampleCounts, counts);
@@ -138,7 +151,8 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
       this.bytesSinceCheckpoint += files.reduce((sum, f) => sum + f.size, 0);
       if (
         ++this.writesSinceCheckpoint >= this.every.checkpointWrites ||
-        this.bytesSinceCheckpoint >= this.every.checkpointBytes
+        this.bytesSinceCheckpoint >= this.every.checkpointBytes ||
+        this.store.preparedSinceOpen >= REOPEN_AFTER_PREPARED
       )
         await this.checkpoint();
       return { written };
@@ -153,88 +167,89 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     await this.store.close();
   }
 
-  /** Writes one shard's variants, gene pairs and calls; counts each sample's new calls in `added`. */
-  private async writeShard(shard: ShardPlan, file: FileMaker, added: Map<string, number>): Promise<number> {
-    const table = variantTable(shard.shard);
-    const keys = file(`${shard.shard}-keys`, ['key']);
-    for (const row of shard.variants) keys.row([row[0]]);
-    await keys.write();
-    const before = await this.rowsByKey(S.existingVariants, table, keys, (r) => {
-      return { id: String(r.key), values: comparable([r.id, r.chrom, r.pos, r.ref, r.alt, r.rsid, r.qual]) };
-    });
-    for (const row of shard.variants) {
-      const held = before.get(row[0] as string);
-      if (held !== undefined && !held.startsWith(`${comparable([row[1]])}\u0001`))
-        throw new RecordRejectedError(
-          this.name,
-          `variant key collision: ${row[1]} has the key of another id`,
-        );
-    }
-    const variants = await this.stageChanges(
-      `${shard.shard}-variants`,
-      VARIANT_HEADER,
-      1,
-      before,
-      shard.variants,
-      file,
-    );
-    await this.loadFile(S.createVariants, variants.created, table);
-    await this.loadFile(S.updateVariants, variants.updated, table);
-
-    // Only variants that existed can have gene pairs and calls already.
-    const existed = (row: Cell[]) => before.has(row[0] as string);
-    const pairs = await this.stageChanges(
-      `${shard.shard}-genes`,
-      PAIR_HEADER,
-      2,
-      await this.held(
-        S.existingGenePairs,
-        table,
-        `${shard.shard}-held-genes`,
-        PAIR_HEADER,
-        shard.genePairs.filter(existed),
-        file,
-        (r) => ({ id: `${r.variant}\u0000${r.gene}`, values: '' }),
-      ),
-      shard.genePairs,
-      file,
-    );
-    await this.loadFile(S.createGenePairs, pairs.created, table);
-
-    const edges = await this.held(
-      S.existingCalls,
-      table,
-      `${shard.shard}-held-calls`,
-      CALL_HEADER,
-      shard.calls.filter(existed),
-      file,
-      (r) => ({
-        id: `${r.variant}\u0000${r.sample}`,
-        values: comparable([r.gt, r.zygosity, r.dp, r.gq]),
-      }),
-    );
-    const calls = await this.stageChanges(`${shard.shard}-calls`, CALL_HEADER, 2, edges, shard.calls, file);
-    await this.loadFile(S.deleteCalls, calls.updated, table);
-    await this.loadFile(S.createCalls, calls.updated, table);
-    await this.loadFile(S.createCalls, calls.created, table);
-    for (const sample of calls.createdSamples) added.set(sample, (added.get(sample) ?? 0) + 1);
-    return shard.variants.length + shard.genePairs.length + shard.calls.length;
-  }
-
-  /** Stages `rows` and returns what the store holds of them, by key (`read` gives key and values). */
-  private async held(
-    statement: string,
-    table: string,
+  /**
+   * Writes one window's variants, gene pairs and calls (statements filtered to the window, see
+   * shard-plan.ts); counts each sample's new CARRIED_BY edges in `added`.
+   */
+  private async writeWindow(
+    w: WindowPlan,
     name: string,
-    header: readonly string[],
-    rows: Cell[][],
+    knownSamples: ReadonlySet<string>,
     file: FileMaker,
-    read: (row: Row) => { id: string; values: string },
-  ): Promise<Map<string, string>> {
-    const staged = file(name, header);
-    for (const row of rows) staged.row(row);
-    await staged.write();
-    return this.rowsByKey(statement, table, staged, read);
+    added: Map<string, number>,
+  ): Promise<number> {
+    const table = variantTable(w.shard);
+    const window = { chrom: w.chrom, lo: w.lo, hi: w.hi };
+    const run = (template: string, f: CsvFile) => this.store.run(loadStatement(template, f, table), window);
+    const found = async (template: string, f: CsvFile): Promise<unknown[]> => {
+      await f.write();
+      return f.rows === 0 ? [] : (((await run(template, f))[0]?.found as unknown[]) ?? []);
+    };
+    const indexed = (rows: Cell[][], header: readonly string[], columns: number) => {
+      const f = file(`${name}-${header.join('-')}-held`, ['i', ...header.slice(0, columns)]);
+      rows.forEach((row, i) => f.row([i, ...row.slice(0, columns)]));
+      return f;
+    };
+
+    const existed = new Set<number>(
+      (await found(S.existingVariants, indexed(w.variants, ['key'], 1))) as number[],
+    );
+    const existingKeys = new Set(w.variants.filter((_, i) => existed.has(i)).map((row) => row[0] as string));
+    const created = file(`${name}-variants-new`, VARIANT_HEADER);
+    const updated = file(`${name}-variants-later`, VARIANT_HEADER);
+    w.variants.forEach((row, i) => {
+      if (!w.unapplied[i]) return;
+      (existed.has(i) ? updated : created).row(row);
+    });
+    await this.loadFile(S.createVariants, created, table);
+    if (updated.rows > 0) {
+      await updated.write();
+      await run(S.updateVariants, updated);
+    }
+
+    // Only variants that existed can have gene pairs already.
+    const pairsOfExisting = w.genePairs.filter((row) => existingKeys.has(row[0] as string));
+    const heldPairs = new Set(
+      (await found(S.existingGenePairs, indexed(pairsOfExisting, PAIR_HEADER, 2))) as number[],
+    );
+    const newPairs = file(`${name}-genes-new`, PAIR_HEADER);
+    const held = new Set(
+      pairsOfExisting.filter((_, i) => heldPairs.has(i)).map((row) => `${row[0]}\u0000${row[1]}`),
+    );
+    for (const row of w.genePairs) if (!held.has(`${row[0]}\u0000${row[1]}`)) newPairs.row(row);
+    if (newPairs.rows > 0) {
+      await newPairs.write();
+      await run(S.createGenePairs, newPairs);
+    }
+
+    // Only calls of variants and samples that existed can have an edge already.
+    const callsOfExisting = w.calls.filter(
+      (row) => existingKeys.has(row[0] as string) && knownSamples.has(row[1] as string),
+    );
+    const edges = new Map<string, string>();
+    for (const e of (await found(S.existingCalls, indexed(callsOfExisting, CALL_HEADER, 2))) as Row[]) {
+      const row = callsOfExisting[Number(e.i)] as Cell[];
+      edges.set(`${row[0]}\u0000${row[1]}`, comparable([e.gt, e.zygosity, e.dp, e.gq]));
+    }
+    const newCalls = file(`${name}-calls-new`, CALL_HEADER);
+    const changedCalls = file(`${name}-calls-changed`, CALL_HEADER);
+    for (const row of w.calls) {
+      const before = edges.get(`${row[0]}\u0000${row[1]}`);
+      if (before === undefined) {
+        newCalls.row(row);
+        added.set(row[1] as string, (added.get(row[1] as string) ?? 0) + 1);
+      } else if (before !== comparable(row.slice(2))) changedCalls.row(row);
+    }
+    for (const [template, f] of [
+      [S.deleteCalls, changedCalls],
+      [S.createCalls, changedCalls],
+      [S.createCalls, newCalls],
+    ] as const) {
+      if (f.rows === 0) continue;
+      await f.write();
+      await run(template, f);
+    }
+    return created.rows + updated.rows + newPairs.rows + newCalls.rows + changedCalls.rows;
   }
 
   private async failure(batch: SinkBatch<VariantBatch>, error: unknown): Promise<Error> {
@@ -254,7 +269,11 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     this.checkpoints++;
     this.writesSinceCheckpoint = 0;
     this.bytesSinceCheckpoint = 0;
-    if (++this.checkpointsSinceOpen < this.every.reopenCheckpoints) return;
+    if (
+      ++this.checkpointsSinceOpen < this.every.reopenCheckpoints &&
+      this.store.preparedSinceOpen < REOPEN_AFTER_PREPARED
+    )
+      return;
     // Right after a checkpoint the WAL is empty, so the open replays nothing.
     await this.store.reopen();
     this.checkpointsSinceOpen = 0;
@@ -277,47 +296,6 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     if (file.rows === 0) return;
     await file.write();
     await this.load(template, file, table);
-  }
-
-  /** Runs a read of `file`'s keys and returns each row found, as its comparable key. */
-  private async rowsByKey(
-    template: string,
-    table: string,
-    file: CsvFile,
-    key: (row: Row) => { id: string; values: string },
-  ): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    if (file.rows === 0) return found;
-    for (const row of await this.store.run(loadStatement(template, file, table))) {
-      const { id, values } = key(row);
-      found.set(id, values);
-    }
-    return found;
-  }
-
-  /**
-   * Splits `rows` (their first `keyColumns` cells the key) against what the store holds: rows it
-   * lacks go to a CREATE file, rows whose values differ to a SET file, equal rows nowhere.
-   */
-  private async stageChanges(
-    name: string,
-    header: readonly string[],
-    keyColumns: number,
-    before: Map<string, string>,
-    rows: Iterable<Cell[]>,
-    file: FileMaker,
-  ): Promise<{ created: CsvFile; updated: CsvFile; createdSamples: string[] }> {
-    const created = file(`${name}-new`, header);
-    const updated = file(`${name}-changed`, header);
-    const createdSamples: string[] = [];
-    for (const row of rows) {
-      const held = before.get(row.slice(0, keyColumns).join('\u0000'));
-      if (held === undefined) {
-        created.row(row);
-        createdSamples.push(row[1] as string);
-      } else if (held !== comparable(row.slice(keyColumns))) updated.row(row);
-    }
-    return { created, updated, createdSamples };
   }
 }
 
