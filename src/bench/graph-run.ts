@@ -104,14 +104,22 @@ async function ingest(o: Options): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const counts = await graphCounts(store);
   const queries = await runQueries(store, probes, [...genes], w.samples, o.queries);
-  // The last tenth again, without offsets: every row is found and nothing changes.
+  // The last tenth again, twice: as a new consumer group re-reads it (same topic and offsets: the
+  // sink skips what it applied), and as the same data republished (new offsets: every row is
+  // looked up, found unchanged, and nothing is written).
   const skip = Math.floor(total * 0.9);
-  const redelivered: number[] = [];
-  for (const batch of batches(workloadMessages(w), o.batch, 'bench')) {
-    if (batch.id <= skip) continue;
-    const t0 = performance.now();
-    await sink.writeBatch({ ...batch, ranges: [] });
-    redelivered.push(performance.now() - t0);
+  const reread: number[] = [];
+  const republished: number[] = [];
+  for (const [topic, times] of [
+    ['bench', reread],
+    ['bench-republished', republished],
+  ] as const) {
+    for (const batch of batches(workloadMessages(w), o.batch, topic)) {
+      if (batch.id <= skip) continue;
+      const t0 = performance.now();
+      await sink.writeBatch(batch);
+      times.push(performance.now() - t0);
+    }
   }
   const after = await graphCounts(store);
   emit({
@@ -122,8 +130,9 @@ async function ingest(o: Options): Promise<void> {
     seconds: round(seconds, 2),
     counts,
     countsAfterRedelivery: after,
-    redeliveredBatches: redelivered.length,
-    redeliveredMedianMs: round(median(redelivered)),
+    rereadBatches: reread.length,
+    rereadMedianMs: round(median(reread)),
+    republishedMedianMs: round(median(republished)),
     queries,
     checkpoints: sink.checkpoints,
     reopens: sink.reopens,

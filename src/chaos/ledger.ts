@@ -3,7 +3,7 @@
  * message must become. The verifier checks the stores and the dead-letter topic against it.
  *
  * - Valid variant messages each describe one new site with one ALT allele: one LanceDB row, one
- *   Variant node, `carriers` HAS_VARIANT edges and `genes` IN_GENE edges.
+ *   Variant node, `carriers` CARRIED_BY edges and `genes` IN_GENE edges.
  * - Valid embeddings (JSON, float32 or Arrow) each have a unique id: one row in the embeddings table.
  * - Hostile messages (hostile.ts) must each end on the dead-letter topic.
  * Every message has a unique key, and a message is recorded once the broker acknowledged it. A
@@ -35,12 +35,21 @@ const GENES = ['BRCA1', 'BRCA2', 'TP53', 'EGFR', 'KRAS', 'MYC'];
 const SAMPLES = ['S1', 'S2', 'S3', 'S4'];
 const GTS = ['0/1', '1/1', '0/0', '1|0', './.'];
 
-/** Valid variant messages: site `chaos-{run}` : `{pos}` with pos = first, first + 1, ... */
-export function variantMessages(topic: string, run: string, first: number, count: number): Outgoing[] {
+/**
+ * Valid variant messages: site `chaos{run}` : `{pos}` with pos = first, first + 1, ...; with
+ * `chromosomes`, the sites go round those instead (so they land in several graph shards).
+ */
+export function variantMessages(
+  topic: string,
+  run: string,
+  first: number,
+  count: number,
+  chromosomes?: readonly string[],
+): Outgoing[] {
   const random = mulberry32(first);
   const out: Outgoing[] = [];
   for (let pos = first; pos < first + count; pos++) {
-    const chrom = `chaos${run}`;
+    const chrom = chromosomes ? (chromosomes[pos % chromosomes.length] as string) : `chaos${run}`;
     const samples: Record<string, { GT: string; DP: number; GQ: number }> = {};
     let carriers = 0;
     for (const sample of SAMPLES) {

@@ -4,9 +4,9 @@
  * applies its fault; stops the consumer with SIGTERM; and checks the outcome against the ledger.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { isolatedEnv, MeasuredConsumer } from '../bench/child-process.ts';
@@ -24,6 +24,7 @@ const KAFKA_SH = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.me
 
 export const SCENARIOS = [
   'kill-9',
+  'kill-9-graph',
   'group-1-3-1',
   'broker-restart',
   'failing-sink',
@@ -109,8 +110,25 @@ class Run {
     await ensureTopics(this.kafka, this.config);
   }
 
-  variants(first: number, count: number): Outgoing[] {
-    return variantMessages(this.config.topics.variants, this.id.replace(/[^a-z0-9]/gi, ''), first, count);
+  variants(first: number, count: number, chromosomes?: readonly string[]): Outgoing[] {
+    return variantMessages(
+      this.config.topics.variants,
+      this.id.replace(/[^a-z0-9]/gi, ''),
+      first,
+      count,
+      chromosomes,
+    );
+  }
+
+  /** Waits until the graph sink has staged files of a batch, i.e. a graph write is under way. */
+  async graphWriteBegun(timeoutMs = 30_000): Promise<boolean> {
+    const staging = join(dirname(this.config.kuzu.path), 'staging');
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (existsSync(staging) && readdirSync(staging).some((f) => f.startsWith('batch-'))) return true;
+      await sleep(2);
+    }
+    return false;
   }
 
   /** Starts one more consumer process. */
@@ -244,6 +262,8 @@ function extraEnv(name: ScenarioName): Record<string, string> {
   // Kuzu is a single-writer embedded database (one process per graph): the members that scale
   // out are those of the vector pipeline, which writes LanceDB only.
   if (name === 'group-1-3-1') return { VARSTREAM_VARIANT_SINKS: 'lancedb' };
+  // The graph alone, small batches: many writes, each one a moment to be killed in.
+  if (name === 'kill-9-graph') return { VARSTREAM_VARIANT_SINKS: 'kuzu', VARSTREAM_BATCH_MAX_ROWS: '100' };
   return {};
 }
 
@@ -268,6 +288,28 @@ const SCRIPTS: Record<ScenarioName, (run: Run, options: ScenarioOptions) => Prom
       await run.kill(member);
     }
     await sending;
+    await run.joined([run.start()], 1);
+    await run.caughtUp();
+  },
+
+  /**
+   * kill -9 while the graph sink is writing (its batch staged, its transaction running, committing
+   * or checkpointing), N times, restarting: Kuzu's recovery and the sink's idempotence must leave
+   * every node and edge exactly once. Sites on real chromosomes, so writes span several shards.
+   */
+  'kill-9-graph': async (run, { rounds, messages, seed }) => {
+    const random = mulberry32(seed + 9);
+    const chromosomes = ['chr1', 'chr2', 'chr7', 'chr17', 'chrX', 'chrUn_KI270742v1'];
+    await run.producer.send(run.variants(1, messages, chromosomes));
+    for (let round = 1; round <= rounds; round++) {
+      const member = run.start();
+      await run.joined([member], 1);
+      if (!(await run.graphWriteBegun())) throw new Error(`round ${round}: no graph write began within 30 s`);
+      const delay = Math.floor(random() * 400);
+      await sleep(delay);
+      run.log(`round ${round}: kill -9 ${delay} ms into a graph write`);
+      await run.kill(member);
+    }
     await run.joined([run.start()], 1);
     await run.caughtUp();
   },

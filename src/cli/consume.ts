@@ -45,11 +45,11 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
       : undefined;
   await health?.start();
   const kafka = createKafka(config, logger);
-  await ensureTopics(kafka, config);
   const consumer = new PipelineConsumer({
     kafka,
     config,
     logger,
+    afterSinksStart: () => ensureTopics(kafka, config),
     pipelines: configuredPipelines(config, logger),
     telemetry: { metrics, tracing, health, lagIntervalMs },
   });

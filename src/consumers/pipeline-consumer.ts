@@ -79,6 +79,11 @@ export interface PipelineConsumerOptions {
   telemetry?: ConsumerTelemetry;
   /** Test only: awaited before each fetched batch is handled (a consume loop stalled on purpose). */
   beforeBatch?: () => Promise<void>;
+  /**
+   * Awaited once the sinks are open and before any Kafka connection (e.g. creating the topics):
+   * a store that cannot start (a refused database) fails the start before Kafka is reached.
+   */
+  afterSinksStart?: () => Promise<void>;
 }
 
 export interface ConsumerTelemetry {
@@ -203,6 +208,7 @@ export class PipelineConsumer extends EventEmitter {
     this.memory?.start();
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.start();
     health?.setReady(READINESS.SINKS_OPEN, true);
+    await this.options.afterSinksStart?.();
     if (!this.options.deadLetters) await this.producer.connect();
     if (health) {
       const { events } = this.consumer;
