@@ -8,7 +8,7 @@
  * `ceiling-kcat` and `ceiling-kafkajs` drain the same topic; `old-way` gets its own, smaller one.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,14 +16,18 @@ import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { brokersOrLocal } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
+import { parseBytes } from '../config/units.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { produceEmbeddings } from '../producer/produce-embeddings.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { benchChart } from './chart.ts';
 import { type ChildUsage, isolatedEnv, MeasuredConsumer } from './child-process.ts';
+import { graphCopyCeiling } from './graph-child.ts';
+import { workload, workloadKafkaMessages } from './graph-workloads.ts';
 import { headCommit } from './head-commit.ts';
 import { measureLatency } from './latency.ts';
+import { MemoryCgroup } from './memory-cgroup.ts';
 import { produceRealVariants, realVariantMessages, variantCorpus } from './real-variants.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 
@@ -45,6 +49,12 @@ export interface ScenarioResult {
   p99LatencyMs: number | null;
   /** msgsPerSec / ceiling-kafkajs msgsPerSec, for scenarios draining variant messages. */
   ratioToCeiling: number | null;
+  /** rowsPerSec / the store's own bulk path on the same data (genome, cohort: Kuzu's COPY). */
+  ratioToStoreCeiling?: number | null;
+  /** The memory cgroup the consumer ran in (genome, cohort): its limit, peak and OOM kills. */
+  cgroup?: { limit: string; peakMb: number | null; oomKills: number } | null;
+  /** Kuzu's bulk COPY of the same data, timed in the same run (genome, cohort). */
+  storeCeiling?: { variantsPerSec: number; callsPerSec: number; seconds: number } | null;
 }
 
 interface Options {
@@ -55,6 +65,8 @@ interface Options {
   dim: number;
   rate?: number;
   rateSeconds: number;
+  graphScale: number;
+  graphLimit: string;
   out: string;
 }
 
@@ -102,6 +114,9 @@ class Bench {
         });
         return this.drain(name, new MeasuredConsumer(env), env, backlog, backlog.messages, this.opts.rate);
       }
+      case 'genome':
+      case 'cohort':
+        return this.workload(name, id, dir);
       case 'old-way': {
         // The replaced systems' write pattern: a write per message to each store, committed per message.
         const env = isolatedEnv(id, dir, {
@@ -140,6 +155,69 @@ class Bench {
         this.ready(name, backlog);
         return this.drain(name, new MeasuredConsumer(env), env, backlog, produced.embeddings);
       }
+    }
+  }
+
+  /**
+   * A generated workload of bench:graph (graph-workloads.ts) through the whole variant pipeline,
+   * both sinks, in a memory cgroup of --graph-limit; then Kuzu's bulk COPY of the same data, the
+   * graph's own ceiling, in the same run.
+   */
+  private async workload(name: 'genome' | 'cohort', id: string, dir: string): Promise<ScenarioResult> {
+    const w = workload(name, this.opts.graphScale);
+    const env = isolatedEnv(id, dir, {
+      VARSTREAM_PIPELINES: 'variants',
+      VARSTREAM_MEMORY_LIMIT: this.opts.graphLimit,
+    });
+    const config = loadConfig({ env });
+    await ensureTopics(this.kafka, config);
+    const produced = await produceRealVariants(
+      this.kafka,
+      config.topics.variants,
+      Number.MAX_SAFE_INTEGER,
+      workloadKafkaMessages(w)[Symbol.iterator](),
+    );
+    const backlog = { topic: config.topics.variants, ...produced };
+    this.ready(name, backlog);
+    const limitBytes = parseBytes(this.opts.graphLimit) as number;
+    const cgroup = MemoryCgroup.create(id, limitBytes);
+    const child = new MeasuredConsumer(env, { cgroup, logFile: join(dir, 'consumer.log') });
+    let r: ScenarioResult;
+    let peak: number | undefined;
+    let kills = 0;
+    try {
+      r = await this.drain(name, child, env, backlog, w.variants);
+    } finally {
+      peak = cgroup?.peakBytes();
+      kills = cgroup?.oomKills() ?? 0;
+      cgroup?.remove();
+    }
+    r.cgroup = cgroup
+      ? {
+          limit: this.opts.graphLimit,
+          peakMb: peak === undefined ? null : Math.round(peak / MB),
+          oomKills: kills,
+        }
+      : null;
+    await this.deleteTopics(config);
+    const ceiling = await graphCopyCeiling(name, this.opts.graphScale, join(dir, 'ceiling'));
+    r.storeCeiling = {
+      variantsPerSec: Math.round(ceiling.variants / ceiling.seconds),
+      callsPerSec: Math.round(ceiling.calls / ceiling.seconds),
+      seconds: round(ceiling.seconds, 1),
+    };
+    r.ratioToStoreCeiling = round(r.rowsPerSec / r.storeCeiling.variantsPerSec, 3);
+    rmSync(dir, { recursive: true, force: true });
+    return r;
+  }
+
+  private async deleteTopics(config: ReturnType<typeof loadConfig>): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [config.topics.variants, config.topics.deadLetter] });
+    } finally {
+      await admin.disconnect();
     }
   }
 
@@ -265,7 +343,7 @@ function table(results: ScenarioResult[]): string {
   ].join('\n');
 }
 
-const VARIANT_DRAINS: readonly string[] = ['variants', 'old-way', 'ceiling-kcat'];
+const VARIANT_DRAINS: readonly string[] = ['variants', 'genome', 'cohort', 'old-way', 'ceiling-kcat'];
 
 const program = new Command('bench')
   .option('--scenario <names>', `comma-separated: ${SCENARIOS.join(', ')}`, SCENARIOS.join(','))
@@ -279,6 +357,17 @@ const program = new Command('bench')
     (v) => Number(v),
   )
   .option('--rate-seconds <s>', 'length of the steady-rate run', (v) => Number(v), 30)
+  .option(
+    '--graph-scale <x>',
+    "fraction of the genome and cohort workloads (bench:graph's)",
+    (v) => Number(v),
+    1,
+  )
+  .option(
+    '--graph-limit <size>',
+    'memory cgroup (and VARSTREAM_MEMORY_LIMIT) of the genome and cohort consumers',
+    '1Gi',
+  )
   .option('--out <file>', 'JSON result (the chart is written beside it, .svg)', 'bench-result.json')
   .action(async (opts: Options) => {
     const commit = headCommit();

@@ -10,7 +10,9 @@
  *   those in two overlapping ones), as for a whole genome's intronic and exonic variants;
  * - positions spread over GRCh38's primary chromosomes in proportion to their length, in genome order.
  */
+import type { OutgoingMessage } from '../consumers/publisher.ts';
 import type { DecodedVariantMessage, SampleCall } from '../contract/variant-decoder.ts';
+import { VARIANT_CONTENT_TYPE } from '../contract/variant-message.ts';
 import { mulberry32 } from '../producer/prng.ts';
 
 export const WORKLOADS = {
@@ -186,4 +188,33 @@ function randomBases(random: () => number, n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += pick(BASES, random);
   return s;
+}
+
+/**
+ * The workload as Kafka messages of the variant contract (JSON, one per site, keyed by site), for
+ * `npm run bench`'s end-to-end `genome` and `cohort` scenarios. Every sample of the workload is
+ * named in each message; a sample carrying none of the site's alleles has GT `0/0`.
+ */
+export function* workloadKafkaMessages(w: Workload, seed = 21): Generator<OutgoingMessage> {
+  const headers = { 'content-type': VARIANT_CONTENT_TYPE };
+  for (const m of workloadMessages(w, seed)) {
+    const first = m.variants[0];
+    if (!first) continue;
+    const samples: Record<string, { GT: string; DP: number | null; GQ: number | null }> = {};
+    for (const s of w.samples) samples[s] = { GT: '0/0', DP: null, GQ: null };
+    for (const c of m.calls) samples[c.sample] = { GT: c.gt, DP: c.dp, GQ: c.gq };
+    const body = {
+      chrom: first.chrom,
+      pos: first.pos,
+      ref: first.ref,
+      alt: m.variants.map((v) => v.alt),
+      id: first.rsid,
+      qual: first.qual,
+      filter: first.filter,
+      genes: first.genes,
+      samples,
+      source: w.name,
+    };
+    yield { key: `${first.chrom}-${first.pos}-${first.ref}`, value: JSON.stringify(body), headers };
+  }
 }

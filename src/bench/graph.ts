@@ -7,20 +7,18 @@
  * redelivery of the last tenth, and the ratio to COPY. JSON to --out, a chart beside it, a table
  * to stdout.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { deriveBudget } from '../backpressure/memory-budget.ts';
 import { parseBytes } from '../config/units.ts';
 import { graphChart } from './graph-chart.ts';
+import { child } from './graph-child.ts';
 import { WORKLOADS, type WorkloadName } from './graph-workloads.ts';
 import { headCommit } from './head-commit.ts';
 import { MemoryCgroup } from './memory-cgroup.ts';
 
-const RUN = fileURLToPath(new URL('./graph-run.ts', import.meta.url));
 const MiB = 1024 ** 2;
 
 interface BatchLine {
@@ -45,27 +43,6 @@ interface Options {
   ceiling: boolean;
   cgroup: boolean;
   out: string;
-}
-
-/** Runs graph-run.ts, optionally in a cgroup; returns its JSON lines. */
-async function child(args: string[], cgroup?: MemoryCgroup): Promise<Array<Record<string, unknown>>> {
-  const base = { command: process.execPath, args: ['--import', 'tsx', RUN, ...args] };
-  const { command, args: argv } = cgroup ? cgroup.wrap(base.command, base.args) : base;
-  const proc = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
-  const lines: Array<Record<string, unknown>> = [];
-  let rest = '';
-  proc.stdout.on('data', (chunk: Buffer) => {
-    const text = rest + chunk.toString('utf8');
-    const parts = text.split('\n');
-    rest = parts.pop() ?? '';
-    for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
-  });
-  const code = await new Promise<number | null>((done) => proc.on('exit', done));
-  if (code !== 0) {
-    const kills = cgroup?.oomKills() ?? 0;
-    throw new Error(`graph-run ${args.join(' ')} exited with ${code}${kills ? ` (${kills} OOM kills)` : ''}`);
-  }
-  return lines;
 }
 
 function decileStats(batches: BatchLine[]) {

@@ -97,7 +97,7 @@ export async function produceRealVariants(
   kafka: Kafka,
   topic: string,
   count: number,
-  source: AsyncIterator<OutgoingMessage> = realVariantMessages(),
+  source: AsyncIterator<OutgoingMessage> | Iterator<OutgoingMessage> = realVariantMessages(),
 ): Promise<{ messages: number; bytes: number }> {
   const publisher = new TopicPublisher(kafka, topic);
   await publisher.connect();

@@ -3,6 +3,8 @@ export const SCENARIOS = [
   'ceiling-kcat',
   'ceiling-kafkajs',
   'variants',
+  'genome',
+  'cohort',
   'old-way',
   'embeddings-json',
   'embeddings-f32',

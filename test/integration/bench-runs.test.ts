@@ -18,7 +18,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 test('npm run bench runs all scenarios on small backlogs and writes JSON, a table and a chart', () => {
   const brokers = ensureBroker();
   const out = join(mkdtempSync(join(tmpdir(), 'varstream-bench-')), 'bench.json');
-  const args = ['--messages', '1500', '--embeddings', '200', '--old-way', '30', '--rate', '100'];
+  const args = [
+    ...['--messages', '1500', '--embeddings', '200', '--old-way', '30', '--rate', '100'],
+    ...['--graph-scale', '0.001'],
+  ];
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', join(ROOT, 'src/bench/bench.ts'), ...args, '--rate-seconds', '3', '--out', out],
@@ -49,6 +52,11 @@ test('npm run bench runs all scenarios on small backlogs and writes JSON, a tabl
   assert.equal(typeof variants.ratioToCeiling, 'number');
   assert.equal((byName.get('old-way') as Record<string, number>).messages, 30);
   assert.equal((byName.get('embeddings-f32') as Record<string, number>).rows, 200);
+  for (const name of ['genome', 'cohort']) {
+    const r = byName.get(name) as Record<string, unknown>;
+    assert.equal(typeof r.ratioToStoreCeiling, 'number', `${name}: ratio to Kuzu's COPY`);
+    assert.equal((r.cgroup as { oomKills: number } | null)?.oomKills ?? 0, 0, `${name}: no OOM kill`);
+  }
 
   for (const name of SCENARIOS) assert.match(result.stdout, new RegExp(`\\| ${name} \\|`));
   assert.match(
@@ -90,4 +98,34 @@ test('npm run bench:kuzu-native runs every probe in its own process and writes J
   // 130 batches reach two checkpoints (every 64), fewer than one reopen needs.
   assert.equal(json.results.find((r: { probe: string }) => r.probe === 'sink').reopens, 0);
   for (const probe of probes) assert.match(result.stdout, new RegExp(`^${probe} `, 'm'));
+});
+
+test('npm run bench:graph runs every workload, its queries, redelivery and COPY ceiling, and writes JSON and a chart', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'varstream-bench-')), 'graph.json');
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src/bench/graph.ts'), '--scale', '0.002', '--queries', '3', '--out', out],
+    { cwd: ROOT, encoding: 'utf8', timeout: 600_000 },
+  );
+  assert.equal(result.status, 0, `${result.stderr}\n${result.stdout}`);
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  assert.match(json.commit, /^[0-9a-f]{40}$/);
+  assert.deepEqual(
+    json.workloads.map((w: { name: string }) => w.name),
+    ['genome', 'family', 'cohort'],
+  );
+  for (const w of json.workloads) {
+    assert.equal(w.deciles.length, 10, w.name);
+    assert.ok(w.variants > 0 && w.calls > 0 && w.variantsPerSec > 0, w.name);
+    assert.equal(w.counts.variants, w.variants, `${w.name}: every variant once`);
+    assert.equal(w.counts.carriedBy, w.calls, `${w.name}: every call once`);
+    assert.equal(w.redelivery.countsUnchanged, true, `${w.name}: redelivery changed nothing`);
+    assert.equal(typeof w.ratioToCopy.calls, 'number', w.name);
+    for (const q of ['carriers', 'sampleVariantsInGene', 'geneVariants', 'sampleVariantCount'])
+      assert.equal(typeof w.queries[q].p50Ms, 'number', `${w.name} ${q}`);
+  }
+  assert.match(
+    readFileSync(out.replace(/\.json$/, '.svg'), 'utf8'),
+    /^<svg [^>]+>[\s\S]*genome[\s\S]*<\/svg>\n$/,
+  );
 });
