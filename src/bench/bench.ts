@@ -165,6 +165,7 @@ class Bench {
    */
   private async workload(name: 'genome' | 'cohort', id: string, dir: string): Promise<ScenarioResult> {
     const w = workload(name, this.opts.graphScale);
+    mkdirSync(dir, { recursive: true });
     const env = isolatedEnv(id, dir, {
       VARSTREAM_PIPELINES: 'variants',
       VARSTREAM_MEMORY_LIMIT: this.opts.graphLimit,

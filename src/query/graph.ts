@@ -14,6 +14,7 @@ import {
 import { KuzuStore, type Row } from '../sinks/kuzu/kuzu-store.ts';
 import { graphSchemaVersion } from '../sinks/kuzu/schema-version.ts';
 import { QueryError } from './similar.ts';
+import { textTable } from './text-table.ts';
 
 export const GRAPH_QUESTIONS = [
   'carriers',
@@ -141,12 +142,8 @@ export function formatRows(rows: Row[]): string {
   const header = Object.keys(rows[0] as Row);
   const cell = (v: unknown) =>
     v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  const body = rows.map((r) => header.map((h) => cell(r[h])));
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]?.length ?? 0)));
-  const line = (cells: string[]) =>
-    cells
-      .map((x, c) => x.padEnd(widths[c] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+  return textTable(
+    header,
+    rows.map((r) => header.map((h) => cell(r[h]))),
+  );
 }

@@ -8,6 +8,7 @@ import * as lancedb from '@lancedb/lancedb';
 import type { Config } from '../config/schema.ts';
 import { geneVariants } from '../sinks/kuzu/graph-queries.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
+import { textTable } from './text-table.ts';
 
 export interface SimilarQuery {
   id?: string;
@@ -153,15 +154,7 @@ export function formatHits(hits: SimilarHit[]): string {
     h.variant?.genes.join(',') ?? '',
     truncate(h.text ?? '', 40),
   ]);
-  const widths = header.map((_, c) =>
-    Math.max(header[c]?.length ?? 0, ...rows.map((r) => r[c]?.length ?? 0)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return textTable(header, rows);
 }
 
 function truncate(text: string, max: number): string {
