@@ -53,6 +53,8 @@ export interface ScenarioResult {
   ratioToStoreCeiling?: number | null;
   /** The memory cgroup the consumer ran in (genome, cohort): its limit, peak and OOM kills. */
   cgroup?: { limit: string; peakMb: number | null; oomKills: number } | null;
+  /** VARSTREAM_VARIANT_SINKS of the consumer (genome, cohort). */
+  sinks?: string;
   /** Kuzu's bulk COPY of the same data, timed in the same run (genome, cohort). */
   storeCeiling?: { variantsPerSec: number; callsPerSec: number; seconds: number } | null;
 }
@@ -67,6 +69,7 @@ interface Options {
   rateSeconds: number;
   graphScale: number;
   graphLimit: string;
+  graphSinks: string;
   out: string;
 }
 
@@ -168,6 +171,7 @@ class Bench {
     mkdirSync(dir, { recursive: true });
     const env = isolatedEnv(id, dir, {
       VARSTREAM_PIPELINES: 'variants',
+      VARSTREAM_VARIANT_SINKS: this.opts.graphSinks,
       VARSTREAM_MEMORY_LIMIT: this.opts.graphLimit,
     });
     const config = loadConfig({ env });

@@ -16,6 +16,7 @@ import { KuzuGraphSink } from '../sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import { variantKey } from '../sinks/kuzu/variant-key.ts';
 import { copyCeiling } from './graph-ceiling.ts';
+import { readResidentBreakdown } from './smaps.ts';
 import { type WorkloadName, workload, workloadMessages } from './graph-workloads.ts';
 
 const MiB = 1024 ** 2;
@@ -95,6 +96,7 @@ async function ingest(o: Options): Promise<void> {
       rssMb: round(rssMb()),
       hwmMb: round(hwmMb()),
       poolUsedMb: round(Number(pool?.used ?? 0) / MiB),
+      ...(batch.id % 50 === 0 ? { resident: readResidentBreakdown(process.pid) } : {}),
     });
     graphVariants += b.variants.length;
     graphCalls += b.calls.length;
