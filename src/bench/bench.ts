@@ -204,6 +204,7 @@ class Bench {
           oomKills: kills,
         }
       : null;
+    r.sinks = this.opts.graphSinks;
     await this.deleteTopics(config);
     const ceiling = await graphCopyCeiling(name, this.opts.graphScale, join(dir, 'ceiling'));
     r.storeCeiling = {
@@ -372,6 +373,11 @@ const program = new Command('bench')
     '--graph-limit <size>',
     'memory cgroup (and VARSTREAM_MEMORY_LIMIT) of the genome and cohort consumers',
     '1Gi',
+  )
+  .option(
+    '--graph-sinks <list>',
+    'VARSTREAM_VARIANT_SINKS of the genome and cohort consumers',
+    'lancedb,kuzu',
   )
   .option('--out <file>', 'JSON result (the chart is written beside it, .svg)', 'bench-result.json')
   .action(async (opts: Options) => {

@@ -16,8 +16,8 @@ import { KuzuGraphSink } from '../sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import { variantKey } from '../sinks/kuzu/variant-key.ts';
 import { copyCeiling } from './graph-ceiling.ts';
-import { readResidentBreakdown } from './smaps.ts';
 import { type WorkloadName, workload, workloadMessages } from './graph-workloads.ts';
+import { readResidentBreakdown } from './smaps.ts';
 
 const MiB = 1024 ** 2;
 
