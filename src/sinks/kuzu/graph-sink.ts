@@ -187,7 +187,7 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     };
     const indexed = (rows: Cell[][], header: readonly string[], columns: number) => {
       const f = file(`${name}-${header.join('-')}-held`, ['i', ...header.slice(0, columns)]);
-      rows.forEach((row, i) => f.row([i, ...row.slice(0, columns)]));
+      for (const [i, row] of rows.entries()) f.row([i, ...row.slice(0, columns)]);
       return f;
     };
 
