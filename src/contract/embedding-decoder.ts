@@ -71,6 +71,7 @@ function decodeJson(message: RawMessage, dim: number): DecodedEmbeddings {
   const vectors = new Float32Array(dim);
   for (let i = 0; i < dim; i++) {
     const v = vector[i];
+    if (v === null) throw new DecodeError(DeadLetterCode.NON_FINITE_VECTOR, `vector[${i}] is null`);
     if (typeof v !== 'number') throw invalid(`vector[${i}]`, `must be a number, got ${preview(v)}`);
     vectors[i] = v;
   }
@@ -215,6 +216,11 @@ function readArrowBatch(data: Data, columns: ArrowColumns, dim: number, base: nu
   const n = data.length;
   const idData = data.children[columns.id] as Data<Utf8>;
   const ids = readUtf8(idData, 'id', base);
+  if (ids.length !== n)
+    throw new DecodeError(
+      DeadLetterCode.INVALID_ARROW,
+      `${n} rows declared, the id column holds ${ids.length}`,
+    );
   ids.forEach((id, row) => {
     if (id === null || id === '')
       throw new DecodeError(
@@ -235,6 +241,12 @@ function readArrowBatch(data: Data, columns: ArrowColumns, dim: number, base: nu
     throw new DecodeError(DeadLetterCode.NON_FINITE_VECTOR, 'a vector holds null values');
   const start = child.offset + vectorData.offset * dim;
   const vectors = child.values.subarray(start, start + n * dim);
+  // A stream may declare more rows than its buffers hold: Arrow would read zeros past the end.
+  if (vectors.length !== n * dim)
+    throw new DecodeError(
+      DeadLetterCode.INVALID_ARROW,
+      `${n} rows of ${dim} floats declared, the vector buffer holds ${vectors.length} floats`,
+    );
   requireFinite(vectors, dim, base);
   const optional = (name: (typeof OPTIONAL_COLUMNS)[number]) => {
     const i = columns.optional[name];

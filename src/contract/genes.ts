@@ -50,7 +50,8 @@ export function normaliseGenes(genes: readonly string[]): string[] {
 function addSymbols(into: Set<string>, text: string | undefined): void {
   if (!text) return;
   for (const part of text.split('&')) {
-    const symbol = part.trim();
+    // ASCII whitespace only: String.prototype.trim() also drops U+FEFF and other Unicode spaces.
+    const symbol = part.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
     if (symbol !== '' && symbol !== '.') into.add(symbol);
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Genotype (GT) parsing: which alternate alleles a sample carries, and its zygosity for each.
  * `0/1` carries allele 1; `1|2` carries 1 and 2; `./.` and `0/0` carry none; haploid `1` carries 1.
+ * VCF 4.4 may put a phasing indicator before the first allele (`/0/1`, `|0|1`, `|1`): it is read
+ * as a separator, so those are `0/1`, `0|1` and haploid `1`.
  */
 
 export const Zygosity = { HOM: 'HOM', HET: 'HET', HEMI: 'HEMI' } as const;
@@ -20,7 +22,8 @@ const CARRY_NOTHING = new Set(['0/0', '0|0', './.', '.|.', '.', '0', '0/.', './0
  * Returns the alternate alleles the genotype carries (a shared, frozen empty array when none), or
  * `undefined` when the GT is not a genotype (a token that is neither `.` nor a non-negative integer).
  */
-export function carriedAlleles(gt: string): CarriedAllele[] | undefined {
+export function carriedAlleles(text: string): CarriedAllele[] | undefined {
+  const gt = text.length > 1 && (text[0] === '/' || text[0] === '|') ? text.slice(1) : text;
   if (CARRY_NOTHING.has(gt)) return NONE;
   const tokens = gt.split(/[/|]/);
   const calls: number[] = [];

@@ -29,11 +29,11 @@ export function parseBody(value: Buffer | null): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** A required string: absent, null or empty is MISSING_FIELD; another type INVALID_FIELD. */
 export function requireString(body: Record<string, unknown>, key: string): string {
   const value = body[key];
-  if (value === undefined || value === null) throw missing(key);
-  if (typeof value !== 'string' || value === '')
-    throw invalid(key, `must be a non-empty string, got ${preview(value)}`);
+  if (value === undefined || value === null || value === '') throw missing(key);
+  if (typeof value !== 'string') throw invalid(key, `must be a non-empty string, got ${preview(value)}`);
   return value;
 }
 

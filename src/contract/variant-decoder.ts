@@ -51,8 +51,11 @@ export interface DecodedVariantMessage {
   calls: SampleCall[];
 }
 
-/** ALT values that are not variants: they yield no row, and are not an error. */
-const NON_VARIANT_ALLELES = new Set(['<NON_REF>', '<*>', '*', '.']);
+/**
+ * ALT values that are not variants: they yield no row, and are not an error. An empty allele
+ * (`A,,T` in a VCF) is a missing one; the alleles after it keep their numbers.
+ */
+const NON_VARIANT_ALLELES = new Set(['<NON_REF>', '<*>', '*', '.', '']);
 
 export function decodeVariantMessage(value: Buffer | null, contentType?: string): DecodedVariantMessage {
   if (contentType !== undefined && mediaType(contentType) !== 'application/json') {
@@ -65,6 +68,16 @@ export function decodeVariantMessage(value: Buffer | null, contentType?: string)
   const site = readSite(body);
   const alts = readAlts(body.alt);
   const { names, carriers } = readSamples(body.samples);
+  // A genotype naming an allele the site lacks is malformed (hts-specs failed_body_sample_001);
+  // without any ALT (`.`) the record yields nothing and is let through (passed_body_alt).
+  for (const sample of alts.length > 0 ? carriers : []) {
+    const beyond = sample.carried.find((c) => c.allele > alts.length);
+    if (beyond)
+      throw invalid(
+        `samples.${sample.name}.GT`,
+        `names allele ${beyond.allele}, but the site has ${alts.length} ALT allele${alts.length === 1 ? '' : 's'}: ${preview(sample.gt)}`,
+      );
+  }
   const variants: DecodedVariant[] = [];
   const calls: SampleCall[] = [];
   alts.forEach((alt, index) => {
@@ -95,8 +108,9 @@ function readSite(body: Record<string, unknown>): Site {
   const ref = requireString(body, 'ref');
   const pos = body.pos;
   if (pos === undefined || pos === null) throw missing('pos');
-  if (typeof pos !== 'number' || !Number.isSafeInteger(pos) || pos < 1) {
-    throw invalid('pos', `must be an integer >= 1, got ${preview(pos)}`);
+  // VCF positions are 1-based; 0 (and length + 1) stand for a telomere.
+  if (typeof pos !== 'number' || !Number.isSafeInteger(pos) || pos < 0) {
+    throw invalid('pos', `must be an integer >= 0, got ${preview(pos)}`);
   }
   if (body.alt === undefined || body.alt === null) throw missing('alt');
   const info = readInfo(body.info);
@@ -157,8 +171,9 @@ function readSamples(samples: unknown): { names: string[]; carriers: SampleGenot
 function sampleInt(fields: Record<string, unknown>, key: string, sample: string): number | null {
   const value = fields[key];
   if (value === undefined || value === null || value === '.') return null;
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw invalid(`samples.${sample}.${key}`, `must be a number, got ${preview(value)}`);
+  // Integers within +-2^53: each store holds them exactly (Kuzu as INT64).
+  if (typeof value !== 'number' || !Number.isSafeInteger(Math.round(value)))
+    throw invalid(`samples.${sample}.${key}`, `must be an integer within +-2^53, got ${preview(value)}`);
   return Math.round(value);
 }
 

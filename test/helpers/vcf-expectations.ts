@@ -16,7 +16,7 @@ export interface Expected {
   carriedBy: Set<string>;
 }
 
-const NOT_VARIANTS = new Set(['<NON_REF>', '<*>', '*', '.']);
+const NOT_VARIANTS = new Set(['<NON_REF>', '<*>', '*', '.', '']);
 
 export async function expectedFromVcf(path: string): Promise<Expected> {
   await access(path); // readline's iterator never settles when its input stream fails to open
@@ -62,7 +62,7 @@ export async function expectedFromVcf(path: string): Promise<Expected> {
   return e;
 }
 
-/** Only the annotations used by the files these tests read: BCSQ (2nd field) and GENEINFO. */
+/** Only the annotations used by the files these tests read: BCSQ (2nd field), GENEINFO and GENE. */
 function genesOf(info: string): string[] {
   const out = new Set<string>();
   for (const entry of info.split(';')) {
@@ -70,6 +70,7 @@ function genesOf(info: string): string[] {
     let symbols: string[] = [];
     if (key === 'BCSQ') symbols = value.split(',').map((a) => a.split('|')[1] ?? '');
     else if (key === 'GENEINFO') symbols = value.split('|').map((p) => p.split(':')[0] ?? '');
+    else if (key === 'GENE') symbols = value.split(',');
     for (const s of symbols.flatMap((x) => x.split('&'))) if (s !== '' && s !== '.') out.add(s);
   }
   return [...out];

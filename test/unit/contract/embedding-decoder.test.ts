@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Vector } from 'apache-arrow';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  makeData,
+  makeVector,
+  Table,
+  tableToIPC,
+  Utf8,
+  Vector,
+  vectorFromArray,
+} from 'apache-arrow';
 import { EmbeddingBatch } from '../../../src/batching/embedding-batch.ts';
 import { decodeEmbeddingMessage } from '../../../src/contract/embedding-decoder.ts';
 import { DeadLetterCode, DecodeError } from '../../../src/contract/errors.ts';
@@ -75,6 +86,11 @@ test('JSON: wrong length, non-numbers, values beyond float32 and bad metadata ar
   rejects(
     () => decodeEmbeddingMessage(msg({ id: 'a', vector: [...ok.slice(1), 1e39] }), DIM),
     DeadLetterCode.NON_FINITE_VECTOR,
+  );
+  rejects(
+    () => decodeEmbeddingMessage(msg({ id: 'a', vector: [...ok.slice(1), null] }), DIM),
+    DeadLetterCode.NON_FINITE_VECTOR,
+    /vector\[15\] is null/,
   );
   rejects(() => decodeEmbeddingMessage(msg({ id: 'a' }), DIM), DeadLetterCode.MISSING_FIELD, /vector/);
   rejects(
@@ -164,6 +180,29 @@ test('Arrow: bad streams and bad rows are rejected with their codes and row', ()
   nan[2 * DIM + 5] = Number.NaN;
   rejects(() => decode(encodeArrow(ids, nan, DIM)), DeadLetterCode.NON_FINITE_VECTOR, /row 2: vector\[5\]/);
   rejects(() => decode(encodeArrow(['a', '', 'c'], vectors, DIM)), DeadLetterCode.MISSING_FIELD, /row 1/);
+});
+
+test('Arrow: a stream declaring more rows than its vector buffer holds is INVALID_ARROW, not zeros', () => {
+  // Three rows declared, floats for one: Arrow itself would read the missing ones as zeros.
+  const type = new FixedSizeList(DIM, new Field('item', new Float32()));
+  const short = makeData({
+    type,
+    length: 3,
+    nullCount: 0,
+    child: makeData({
+      type: new Float32(),
+      length: 3 * DIM,
+      nullCount: 0,
+      data: new Float32Array(DIM).fill(0.5),
+    }),
+  });
+  const table = new Table({ id: vectorFromArray(['a', 'b', 'c'], new Utf8()), vector: makeVector(short) });
+  const value = Buffer.from(tableToIPC(table, 'stream'));
+  rejects(
+    () => decode({ key: null, value, headers: { 'content-type': 'application/vnd.apache.arrow.stream' } }),
+    DeadLetterCode.INVALID_ARROW,
+    /3 rows of 16 floats declared, the vector buffer holds 16 floats/,
+  );
 });
 
 test('an unknown content-type is UNSUPPORTED_CONTENT_TYPE', () => {

@@ -50,3 +50,7 @@ test('no annotation gives no genes', () => {
 test('explicit genes are split on & and cleaned', () => {
   assert.deepEqual(normaliseGenes(['BRCA1&BRCA2', '.', '', 'BRCA1']), ['BRCA1', 'BRCA2']);
 });
+
+test('only ASCII whitespace is trimmed from symbols: a byte order mark or other Unicode space stays', () => {
+  assert.deepEqual(normaliseGenes([' BRCA1 ', '\ufeffx', 'TP53\u00a0']), ['BRCA1', '\ufeffx', 'TP53\u00a0']);
+});

@@ -38,3 +38,15 @@ test('triploid and multi-digit alleles', () => {
 test('text that is not a genotype is rejected', () => {
   for (const gt of ['A/T', '0/x', '', '1/-1', '0//1']) assert.equal(carriedAlleles(gt), undefined, gt);
 });
+
+test('VCF 4.4 leading phase: /0/1, |0|1 and |1 read as 0/1, 0|1 and haploid 1', () => {
+  assert.deepEqual(carriedAlleles('/0/1'), [{ allele: 1, zygosity: 'HET' }]);
+  assert.deepEqual(carriedAlleles('|0|1'), [{ allele: 1, zygosity: 'HET' }]);
+  assert.deepEqual(carriedAlleles('|0/1/2'), [
+    { allele: 1, zygosity: 'HET' },
+    { allele: 2, zygosity: 'HET' },
+  ]);
+  assert.deepEqual(carriedAlleles('|1'), [{ allele: 1, zygosity: 'HEMI' }]);
+  assert.deepEqual(carriedAlleles('|0'), []);
+  for (const gt of ['/', '|', '//1', '|/1']) assert.equal(carriedAlleles(gt), undefined, gt);
+});

@@ -67,15 +67,45 @@ test('gVCF placeholders and the spanning deletion yield no variant, and no error
     d.calls.map((c) => c.variantId),
     ['chr17-43045712-G-A'],
   );
-  assert.deepEqual(decode({ ...example, alt: ['<NON_REF>'] }).variants, []);
+  assert.deepEqual(decode({ ...example, alt: ['<NON_REF>'], samples: { S: { GT: '0/1' } } }).variants, []);
 });
 
 test('alt "." or [] means no alternate allele; a string alt is accepted', () => {
-  assert.equal(decode({ ...example, alt: '.' }).variants.length, 0);
-  assert.equal(decode({ ...example, alt: [] }).variants.length, 0);
+  const { samples: _, ...site } = example;
+  assert.equal(decode({ ...site, alt: '.' }).variants.length, 0);
+  assert.equal(decode({ ...site, alt: [] }).variants.length, 0);
   assert.deepEqual(
-    decode({ ...example, alt: 'C' }).variants.map((v) => v.variantId),
+    decode({ ...site, alt: 'C' }).variants.map((v) => v.variantId),
     ['chr17-43045712-G-C'],
+  );
+});
+
+test('VCF fidelity: POS 0 (a telomere), empty ALT alleles as missing, leading-phase genotypes', () => {
+  assert.deepEqual(
+    decode({ chrom: '1', pos: 0, ref: 'N', alt: '<TRA>' }).variants.map((v) => v.variantId),
+    ['1-0-N-<TRA>'],
+  );
+  // `A,,T`: the second allele is missing; allele 3 keeps its number.
+  const d = decode({
+    chrom: '1',
+    pos: 5,
+    ref: 'C',
+    alt: ['A', '', 'T'],
+    samples: { S: { GT: '/0/3' }, R: { GT: '|1' } },
+  });
+  assert.deepEqual(
+    d.variants.map((v) => v.variantId),
+    ['1-5-C-A', '1-5-C-T'],
+  );
+  assert.deepEqual(
+    d.calls.map((c) => `${c.sample} ${c.variantId} ${c.zygosity}`),
+    ['R 1-5-C-A HEMI', 'S 1-5-C-T HET'],
+  );
+  assert.deepEqual(decode({ chrom: '1', pos: 5, ref: 'C', alt: '' }).variants, []);
+  // No ALT at all: the record yields nothing, whatever its genotypes say (hts-specs passed_body_alt).
+  assert.deepEqual(
+    decode({ chrom: '1', pos: 1900, ref: 'C', alt: '.', samples: { S: { GT: '0|1' } } }).calls,
+    [],
   );
 });
 
@@ -106,8 +136,11 @@ test('malformed input is rejected with a stable code', () => {
   rejects({ chrom: '1', pos: 1, ref: 'A' }, DeadLetterCode.MISSING_FIELD);
   rejects({ chrom: '1', pos: 1.5, ref: 'A', alt: 'G' }, DeadLetterCode.INVALID_FIELD);
   rejects({ chrom: '1', pos: '100', ref: 'A', alt: 'G' }, DeadLetterCode.INVALID_FIELD);
-  rejects({ chrom: '1', pos: 0, ref: 'A', alt: 'G' }, DeadLetterCode.INVALID_FIELD);
-  rejects({ chrom: '', pos: 1, ref: 'A', alt: 'G' }, DeadLetterCode.INVALID_FIELD);
+  rejects({ chrom: '1', pos: -1, ref: 'A', alt: 'G' }, DeadLetterCode.INVALID_FIELD);
+  // Empty is missing, as the README's code table says.
+  rejects({ chrom: '', pos: 1, ref: 'A', alt: 'G' }, DeadLetterCode.MISSING_FIELD);
+  rejects({ chrom: '1', pos: 1, ref: '', alt: 'G' }, DeadLetterCode.MISSING_FIELD);
+  rejects({ chrom: 7, pos: 1, ref: 'A', alt: 'G' }, DeadLetterCode.INVALID_FIELD);
   rejects({ chrom: '1', pos: 1, ref: 'A', alt: [1] }, DeadLetterCode.INVALID_FIELD);
   rejects(
     { chrom: '1', pos: 1, ref: 'A', alt: 'G', samples: { S: { GT: 'x/y' } } },
@@ -115,6 +148,14 @@ test('malformed input is rejected with a stable code', () => {
   );
   rejects(
     { chrom: '1', pos: 1, ref: 'A', alt: 'G', samples: { S: { GT: '0/1', DP: 'deep' } } },
+    DeadLetterCode.INVALID_FIELD,
+  );
+  rejects(
+    { chrom: '1', pos: 1, ref: 'A', alt: 'G', samples: { S: { GT: '0/1', DP: 1e20 } } },
+    DeadLetterCode.INVALID_FIELD,
+  );
+  rejects(
+    { chrom: '1', pos: 1, ref: 'A', alt: ['G', 'T'], samples: { S: { GT: '0/3' } } },
     DeadLetterCode.INVALID_FIELD,
   );
   rejects({ chrom: '1', pos: 1, ref: 'A', alt: 'G', qual: 'high' }, DeadLetterCode.INVALID_FIELD);

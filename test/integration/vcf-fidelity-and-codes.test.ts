@@ -1,0 +1,153 @@
+/**
+ * Proves, through `produce vcf` and the real broker into both stores: a VCF 4.4 file's genotypes
+ * with a leading phase indicator (`|0|1`, `/0/1`, haploid `|1`) land as calls; an empty ALT allele
+ * (`A,,T`) is a missing one, not a variant; a POS 0 record (a telomere) lands; a gene symbol with a
+ * byte order mark keeps it. And that each contract fault is dead-lettered with the code the README
+ * gives: empty `chrom` MISSING_FIELD, a GT naming an allele the site lacks and a DP beyond 2^53
+ * INVALID_FIELD, a null vector element NON_FINITE_VECTOR, an Arrow stream declaring more rows
+ * than its buffer holds INVALID_ARROW (each was stored, or given another code, before).
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import * as lancedb from '@lancedb/lancedb';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  makeData,
+  makeVector,
+  Table,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+} from 'apache-arrow';
+import { createKafka } from '../../src/consumers/kafka-client.ts';
+import { ensureTopics } from '../../src/consumers/topics.ts';
+import { produceVcf } from '../../src/producer/produce-vcf.ts';
+import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
+import {
+  countStores,
+  ensureBroker,
+  pipelinesConsumer,
+  silentLogger,
+  testConfig,
+  testKafka,
+  waitUntilCaughtUp,
+} from '../helpers/kafka.ts';
+import { expectedCounts, expectedFromVcf } from '../helpers/vcf-expectations.ts';
+
+const DIM = 4;
+
+const VCF_44 = [
+  '##fileformat=VCFv4.4',
+  '##contig=<ID=chr1,length=248956422>',
+  '##contig=<ID=chrX,length=156040895>',
+  '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+  '##INFO=<ID=GENE,Number=.,Type=String,Description="Gene">',
+  '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB',
+  'chr1\t0\t.\tN\t<DEL>\t.\tPASS\t.\tGT\t|0|1\t/0/0',
+  'chr1\t100\trs1\tC\tA,,T\t50\tPASS\tGENE=\ufeffx\tGT\t/0/3\t|1|1',
+  'chr1\t200\t.\tG\tT\t50\tPASS\t.\tGT\t/0/1\t|0/1',
+  'chrX\t300\t.\tA\tC\t50\tPASS\t.\tGT\t|1\t|0',
+];
+
+before(() => {
+  ensureBroker();
+});
+
+test('VCF 4.4 genotypes, empty ALT alleles, POS 0 and a BOM in a gene land as the file says', async () => {
+  const config = testConfig({ kafka: { topicPartitions: 1 } });
+  const path = join(config.lancedb.uri, '..', 'v44.vcf');
+  writeFileSync(path, `${VCF_44.join('\n')}\n`);
+  const expected = await expectedFromVcf(path);
+  const kafka = createKafka(config, silentLogger);
+  await ensureTopics(kafka, config);
+  assert.equal((await produceVcf(kafka, path, { topic: config.topics.variants })).records, 4);
+  const consumer = pipelinesConsumer(config);
+  await consumer.start();
+  await waitUntilCaughtUp(testKafka(), config);
+  await consumer.stop();
+  assert.deepEqual(consumer.stats.deadLetters, {}, 'no record lost');
+  assert.deepEqual(await countStores(config), expectedCounts(expected));
+  // Every one of these calls was dead-lettered before (a leading phase was "not a genotype").
+  assert.equal(expected.carriedBy.size, 6);
+  assert.ok(!expected.variants.has('chr1-100-C-'), 'the empty allele is no variant');
+  const store = new KuzuStore(config.kuzu.path, 64 * 1024 * 1024, true);
+  await store.open();
+  try {
+    const genes = await store.run('MATCH (g:Gene) RETURN g.symbol AS s');
+    assert.deepEqual(genes, [{ s: '\ufeffx' }], 'the byte order mark stays part of the symbol');
+    const telomere = await store.run("MATCH (v) WHERE v.id = 'chr1-0-N-<DEL>' RETURN v.pos AS pos");
+    assert.deepEqual(telomere, [{ pos: 0 }]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('contract faults are dead-lettered with the codes the README gives', async () => {
+  const config = testConfig({
+    kafka: { topicPartitions: 1 },
+    pipelines: ['variants', 'embeddings'],
+    embeddings: { dim: DIM },
+  });
+  const kafka = createKafka(config, silentLogger);
+  await ensureTopics(kafka, config);
+  const variant = (key: string, body: object) => ({ key, value: JSON.stringify(body) });
+  const variants = [
+    variant('empty-chrom', { chrom: '', pos: 1, ref: 'A', alt: 'G' }),
+    variant('allele-3', { chrom: '1', pos: 2, ref: 'A', alt: ['G', 'T'], samples: { S: { GT: '0/3' } } }),
+    variant('deep-dp', { chrom: '1', pos: 3, ref: 'A', alt: 'G', samples: { S: { GT: '0/1', DP: 1e20 } } }),
+    variant('fine', { chrom: '1', pos: 4, ref: 'A', alt: 'G', samples: { S: { GT: '0/1' } } }),
+  ];
+  const type = new FixedSizeList(DIM, new Field('item', new Float32()));
+  const short = makeData({
+    type,
+    length: 3,
+    nullCount: 0,
+    child: makeData({
+      type: new Float32(),
+      length: 3 * DIM,
+      nullCount: 0,
+      data: new Float32Array(DIM).fill(0.5),
+    }),
+  });
+  const table = new Table({ id: vectorFromArray(['a', 'b', 'c'], new Utf8()), vector: makeVector(short) });
+  const embeddings = [
+    { key: 'null-element', value: JSON.stringify({ id: 'n', vector: [0.1, null, 0.2, 0.3] }) },
+    {
+      key: 'short-arrow',
+      value: Buffer.from(tableToIPC(table, 'stream')),
+      headers: { 'content-type': 'application/vnd.apache.arrow.stream' },
+    },
+    { key: 'fine-embedding', value: JSON.stringify({ id: 'ok', vector: [0.1, 0.2, 0.3, 0.4] }) },
+  ];
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: config.topics.variants, messages: variants });
+  await producer.send({ topic: config.topics.embeddings, messages: embeddings });
+  await producer.disconnect();
+  const consumer = pipelinesConsumer(config);
+  await consumer.start();
+  await waitUntilCaughtUp(testKafka(), config);
+  await consumer.stop();
+  assert.deepEqual(consumer.stats.deadLetters, {
+    MISSING_FIELD: 1,
+    INVALID_FIELD: 2,
+    NON_FINITE_VECTOR: 1,
+    INVALID_ARROW: 1,
+  });
+  const db = await lancedb.connect(config.lancedb.uri);
+  try {
+    const rows = await (await db.openTable(config.lancedb.embeddingsTable)).query().toArray();
+    assert.deepEqual(
+      rows.map((r) => String(r.id)),
+      ['ok'],
+      'no all-zero vectors from the short stream',
+    );
+    assert.equal(await (await db.openTable(config.lancedb.variantsTable)).countRows(), 1);
+  } finally {
+    db.close();
+  }
+});
