@@ -20,6 +20,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { brokersOrLocal } from './local-kafka.ts';
 import { formatSeconds, Progress } from './progress.ts';
 import { RssSampler } from './rss-sampler.ts';
+import { skippedSummary, skipReporter } from './skipped.ts';
 
 /**
  * The demo's real input: the Genome in a Bottle Ashkenazi trio (3 samples, 9,940 records, genes
@@ -78,8 +79,11 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
   const produced = await produceVcf(kafka, vcf, {
     topic: config.topics.variants,
     onProgress: (count, fraction) => publishing.update({ count, fraction }),
+    ...skipReporter(),
   });
   publishing.done({ count: produced.records });
+  const skipped = skippedSummary(produced.skipped, produced.firstSkipped);
+  if (skipped) process.stderr.write(`${skipped}\n`);
 
   const consumeStarted = performance.now();
   const consumer = new PipelineConsumer({

@@ -25,6 +25,7 @@ import { consume } from './consume.ts';
 import { DEMO_VCF, demo, formatSummary } from './demo.ts';
 import { localKafka } from './local-kafka.ts';
 import { Progress } from './progress.ts';
+import { skippedSummary, skipReporter } from './skipped.ts';
 
 const program = new Command('varstream')
   .description('Stream genomic variants from Kafka into LanceDB and Kuzu')
@@ -42,10 +43,13 @@ program
 const produce = program.command('produce').description('publish messages');
 produce
   .command('vcf <file>')
-  .description('publish one variant message per record of a VCF (plain, gzip or bgzip)')
+  .description(
+    'publish one variant message per record of a VCF (plain, gzip or bgzip); a record that cannot become a message is reported (file:line) and skipped',
+  )
   .option('--topic <name>', 'topic (default: the configured variants topic)')
   .option('--source <name>', 'the messages\' "source" field (default: the file name)')
-  .action(async (file: string, opts: { topic?: string; source?: string }) => {
+  .option('--strict', 'stop at the first record that cannot become a message (exit 1)')
+  .action(async (file: string, opts: { topic?: string; source?: string; strict?: boolean }) => {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
     const kafka = createKafka(config, logger);
@@ -58,9 +62,13 @@ produce
     const result = await produceVcf(kafka, file, {
       topic,
       source: opts.source,
+      strict: opts.strict,
       onProgress: (count, fraction) => progress.update({ count, fraction }),
+      ...skipReporter(),
     });
     progress.done({ count: result.records });
+    const skipped = skippedSummary(result.skipped, result.firstSkipped);
+    if (skipped) console.error(skipped);
     await telemetry.shutdown();
   });
 

@@ -208,15 +208,14 @@ function filterOf(filter: string | string[] | undefined): string[] {
 }
 
 /**
- * Maps one record. Throws only when no message can be formed: CHROM or REF empty,
- * POS not an integer >= 0. POS 0 (a telomere in VCF, e.g. in sniffles_SKBR3_tra.vcf)
- * is mapped as is: the contract wants pos >= 1, so the consumer dead-letters it with
- * its reason, which keeps the record visible and counted rather than silently dropped.
+ * Maps one record. Throws only when no message can be formed: CHROM or REF empty, POS not an
+ * integer >= 0 (POS 0 is a telomere, valid VCF, e.g. in sniffles_SKBR3_tra.vcf).
  */
 export function toVariantMessage(record: VcfRecord, header: VcfHeader, source: string): VariantMessageV1 {
   const { CHROM: chrom, POS: pos, REF: ref } = record;
   if (!chrom || !ref || !Number.isInteger(pos) || pos < 0) {
-    throw new Error(`invalid VCF record: CHROM=${chrom} POS=${pos} REF=${ref}`);
+    const what = !chrom ? 'CHROM is empty' : !ref ? 'REF is empty' : `POS is not an integer >= 0`;
+    throw new Error(`invalid VCF record (${what}): CHROM=${chrom} POS=${pos} REF=${ref}`);
   }
   const plan = planFor(header);
   const qual = record.QUAL;

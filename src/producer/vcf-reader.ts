@@ -59,6 +59,11 @@ export interface ReadVcfOptions {
   chunkSize?: number;
   /** Called once, before the first record, with the header and the live reader for progress. */
   onHeader?: (header: VcfHeader, reader: VcfReader) => void;
+  /**
+   * With this, a data line that cannot be parsed is reported here and skipped; without it, the
+   * iteration rejects with the VcfParseError.
+   */
+  onBadRecord?: (error: VcfParseError) => void;
 }
 
 /** A data line @gmod/vcf could not parse, with where it was. */
@@ -155,6 +160,7 @@ class FileVcfReader implements VcfReader {
     private readonly raw: ReadStream,
     private readonly batches: AsyncIterator<string[]>,
     private pending: string[],
+    private readonly onBadRecord?: (error: VcfParseError) => void,
   ) {}
 
   get bytesRead(): number {
@@ -180,7 +186,8 @@ class FileVcfReader implements VcfReader {
         for (const line of lines) {
           this.lineNumber++;
           if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) continue;
-          yield this.parse(line);
+          const record = this.parse(line);
+          if (record) yield record;
         }
         const next = await this.batches.next();
         if (next.done) return;
@@ -191,16 +198,35 @@ class FileVcfReader implements VcfReader {
     }
   }
 
-  private parse(line: string): VcfRecord {
+  /** The record of a data line; undefined when it cannot be parsed and `onBadRecord` takes it. */
+  private parse(line: string): VcfRecord | undefined {
     let record: VcfRecord;
     try {
-      record = this.header.parser.parseLine(line);
+      record = parseLine(this.header, line);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      throw new VcfParseError(msg, this.path, this.lineNumber, { cause: err });
+      const error = new VcfParseError(msg, this.path, this.lineNumber, { cause: err });
+      if (!this.onBadRecord) throw error;
+      this.onBadRecord(error);
+      return undefined;
     }
     this.recordsRead++;
     return record;
+  }
+}
+
+/**
+ * @gmod/vcf refuses an empty INFO column in strict mode; bcftools reads it as `.` (vcf-js
+ * multipleAltSVs.vcf has such lines), and so does this reader.
+ */
+function parseLine(header: VcfHeader, line: string): VcfRecord {
+  try {
+    return header.parser.parseLine(line);
+  } catch (err) {
+    const cols = line.split('\t');
+    if (cols.length < 8 || cols[7] !== '') throw err;
+    cols[7] = '.';
+    return header.parser.parseLine(cols.join('\t'));
   }
 }
 
@@ -249,7 +275,7 @@ export async function openVcf(path: string, opts: ReadVcfOptions = {}): Promise<
   try {
     const { headerLines, rest, consumed } = await readHeaderLines(batches);
     const header = buildHeader(path, headerLines, opts.strict ?? true);
-    const reader = new FileVcfReader(path, compression, size, header, raw, batches, rest);
+    const reader = new FileVcfReader(path, compression, size, header, raw, batches, rest, opts.onBadRecord);
     reader.lineNumber = consumed;
     return reader;
   } catch (err) {

@@ -8,9 +8,11 @@
  * than its buffer holds INVALID_ARROW (each was stored, or given another code, before).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import * as lancedb from '@lancedb/lancedb';
 import {
   Field,
@@ -34,11 +36,13 @@ import {
   silentLogger,
   testConfig,
   testKafka,
+  uniqueName,
   waitUntilCaughtUp,
 } from '../helpers/kafka.ts';
 import { expectedCounts, expectedFromVcf } from '../helpers/vcf-expectations.ts';
 
 const DIM = 4;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const VCF_44 = [
   '##fileformat=VCFv4.4',
@@ -150,4 +154,75 @@ test('contract faults are dead-lettered with the codes the README gives', async 
   } finally {
     db.close();
   }
+});
+
+const WITH_BAD_RECORDS = [
+  '##fileformat=VCFv4.2',
+  '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">',
+  '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO',
+  'chr1\t10\t.\tA\tC\t.\tPASS\tDP=1',
+  'chr1\t.\t.\tA\tC\t.\tPASS\tDP=1',
+  'chr1\t123abc\t.\tA\tC\t.\tPASS\t.',
+  'chr1\t-1\t.\tA\tC\t.\tPASS\t.',
+  'chr1\t20\t.\tA\tC\t.\tPASS\t',
+  'chr1\t30\t.\tA\tC\t.\tPASS',
+  'chr1\t40\t.\tA\tC\t.\tPASS\t.',
+];
+
+test('produce vcf reports and skips a record it cannot publish, and goes on; --strict stops there', async () => {
+  const config = testConfig({ kafka: { topicPartitions: 1 } });
+  const path = join(config.lancedb.uri, '..', 'bad-records.vcf');
+  writeFileSync(path, `${WITH_BAD_RECORDS.join('\n')}\n`);
+  const kafka = createKafka(config, silentLogger);
+  await ensureTopics(kafka, config);
+  const skipped: string[] = [];
+  const result = await produceVcf(kafka, path, {
+    topic: config.topics.variants,
+    onSkip: (s) => skipped.push(`${s.path}:${s.line}`),
+  });
+  // Lines 5-7: POS `.`, `123abc`, `-1`; line 9 has no INFO column. Line 8's empty INFO is `.`.
+  assert.equal(result.records, 3);
+  assert.equal(result.skipped, 4);
+  assert.deepEqual(
+    skipped,
+    [5, 6, 7, 9].map((line) => `${path}:${line}`),
+  );
+  const consumer = pipelinesConsumer(config);
+  await consumer.start();
+  await waitUntilCaughtUp(testKafka(), config);
+  await consumer.stop();
+  assert.deepEqual(consumer.stats.deadLetters, {});
+  assert.equal((await countStores(config)).variants, 3, 'every valid record after a bad one was sent');
+
+  const cli = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src/cli/main.ts'),
+        'produce',
+        'vcf',
+        path,
+        '--topic',
+        uniqueName('t'),
+        ...args,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, KAFKA_BROKERS: ensureBroker() },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+  const lenient = cli();
+  assert.equal(lenient.status, 0, lenient.stderr);
+  assert.match(
+    lenient.stderr,
+    new RegExp(`skipped ${path}:6: invalid VCF record \\(POS is not an integer >= 0\\)`),
+  );
+  assert.match(lenient.stderr, /4 records skipped \(lines 5, 6, 7, 9\)/);
+  const strict = cli('--strict');
+  assert.equal(strict.status, 1);
+  assert.match(strict.stderr, new RegExp(`${path}:5: invalid VCF record \\(POS is not an integer >= 0\\)`));
 });
