@@ -13,6 +13,8 @@ export const PauseReason = {
   BUFFER_FULL: 'buffer-full',
   /** A sink is failing and being retried. */
   SINK_FAILURE: 'sink-failure',
+  /** A dead letter of this partition cannot be published: it stays paused (README, Guarantees). */
+  DEAD_LETTER_UNDELIVERABLE: 'dead-letter-undeliverable',
 } as const;
 export type PauseReason = (typeof PauseReason)[keyof typeof PauseReason];
 

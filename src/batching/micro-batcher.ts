@@ -13,7 +13,9 @@
  * - Transient sink failures are retried with backoff (the topic pauses meanwhile). When a sink
  *   rejects a batch's content (RecordRejectedError), the batch is split in halves, re-decoded from
  *   the messages it holds, and written again, down to single messages: the ones the sink still
- *   rejects are dead-lettered (SINK_REJECTED) with its error. Nothing is skipped silently.
+ *   rejects are dead-lettered (SINK_REJECTED) with its error. Nothing is skipped silently. A
+ *   failure that may be the content's or the store's (SinkError.suspect) is retried
+ *   SUSPECT_ATTEMPTS times at each size, then treated as a rejection.
  */
 import PQueue from 'p-queue';
 import { PauseReason } from '../backpressure/pause-controller.ts';
@@ -21,8 +23,21 @@ import type { DeadLetter, DeadLetterPublisher } from '../consumers/dead-letter.t
 import type { OffsetRange, OffsetTracker } from '../consumers/offset-tracker.ts';
 import { DeadLetterCode } from '../contract/errors.ts';
 import { type BackoffOptions, retryForever } from '../sinks/retry.ts';
-import { type BatchRange, isRejection, type Sink, type SinkBatch } from '../sinks/sink.ts';
+import {
+  type BatchRange,
+  isRejection,
+  isSuspect,
+  RecordRejectedError,
+  type Sink,
+  type SinkBatch,
+} from '../sinks/sink.ts';
 import { type BatchTrace, type BatchTracer, LinkCollector } from '../telemetry/tracing.ts';
+
+/**
+ * Attempts of a write that fails with a suspect error (SinkError.suspect) before the batch is split
+ * as if rejected: a single message that still fails is dead-lettered (SINK_REJECTED).
+ */
+export const SUSPECT_ATTEMPTS = 3;
 
 export interface BatchLimits {
   maxRows: number;
@@ -48,6 +63,8 @@ export interface MicroBatcherEvents {
   onCommittable(partition: number, offset: number): void;
   onBatchDone?(summary: BatchSummary): void;
   onSinkRetry?(sink: string, error: unknown, attempt: number, delayMs: number): void;
+  /** One write attempt of `sink` (or of the dead-letter publisher) started or returned. */
+  onWriteAttempt?(sink: string, token: object, running: boolean): void;
   /** A sink write has been running for `millis` (reported every `stallWarnMs` while it lasts). */
   onSinkSlow?(sink: string, batchId: number, millis: number): void;
   /** A sink rejected the content of (part of) a batch: it is being split to find the records. */
@@ -56,7 +73,7 @@ export interface MicroBatcherEvents {
    * A batch was abandoned: the pipeline stopped while a sink was failing, or a sink failed in a
    * way no retry can mend (e.g. its store is misconfigured). Nothing past it is committed.
    */
-  onBatchFailed?(id: number, error: unknown): void;
+  onBatchFailed?(id: number, error: unknown, partitions: readonly number[]): void;
 }
 
 export interface BatchSummary {
@@ -172,7 +189,9 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     );
     this.inFlight
       .add(() => this.write(batch, ranges))
-      .catch((error: unknown) => this.options.events.onBatchFailed?.(batch.id, error));
+      .catch((error: unknown) =>
+        this.options.events.onBatchFailed?.(batch.id, error, [...batch.ranges.keys()]),
+      );
   }
 
   /** Flushes and waits until every queued batch is written. */
@@ -369,15 +388,39 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
   }
 
   private async retrying<T>(name: string, operation: () => Promise<T>, trace?: BatchTrace): Promise<T> {
-    const value = await retryForever(operation, this.options.retry, {
-      shouldStop: () => this.stopping,
-      onRetry: (error, attempt, delayMs) => {
-        if (this.failingSinks.size === 0) this.options.events.onPause(PauseReason.SINK_FAILURE, true);
-        this.failingSinks.add(name);
-        this.options.events.onSinkRetry?.(name, error, attempt, delayMs);
-        trace?.retry(name, attempt, delayMs, error);
-      },
-    });
+    const { events } = this.options;
+    const attempt = events.onWriteAttempt
+      ? async () => {
+          const token = {};
+          events.onWriteAttempt?.(name, token, true);
+          try {
+            return await operation();
+          } finally {
+            events.onWriteAttempt?.(name, token, false);
+          }
+        }
+      : operation;
+    let value: T;
+    try {
+      value = await retryForever(attempt, this.options.retry, {
+        shouldStop: () => this.stopping,
+        giveUp: (error, attempts) => isSuspect(error) && attempts >= SUSPECT_ATTEMPTS,
+        onRetry: (error, attempt, delayMs) => {
+          if (this.failingSinks.size === 0) this.options.events.onPause(PauseReason.SINK_FAILURE, true);
+          this.failingSinks.add(name);
+          this.options.events.onSinkRetry?.(name, error, attempt, delayMs);
+          trace?.retry(name, attempt, delayMs, error);
+        },
+      });
+    } catch (error) {
+      if (!isSuspect(error) || this.stopping) throw error;
+      // Evidence that the records are at fault: the store's own remedy ran before each attempt.
+      throw new RecordRejectedError(
+        name,
+        `${(error as Error).message} (still failing after ${SUSPECT_ATTEMPTS} attempts: taken as the content's fault)`,
+        { cause: error },
+      );
+    }
     if (this.failingSinks.delete(name) && this.failingSinks.size === 0) {
       this.options.events.onPause(PauseReason.SINK_FAILURE, false);
     }

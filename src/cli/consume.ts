@@ -32,13 +32,14 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
   const { groupId } = config.kafka;
   const metrics = new ConsumerMetrics({ groupId, readLanceCacheBytes: lanceCacheBytes });
   const tracing = new BatchTracer({ groupId, deadLetterTopic: config.topics.deadLetter, metrics });
-  const { httpPort, httpHost, livenessTtlMs, lagIntervalMs } = config.telemetry;
+  const { httpPort, httpHost, livenessTtlMs, sinkStallMs, lagIntervalMs } = config.telemetry;
   const health =
     httpPort > 0
       ? new HealthServer({
           port: httpPort,
           host: httpHost,
           livenessTtlMs,
+          sinkStallMs,
           metrics: telemetry.metricsHandler,
           logger,
         })

@@ -42,6 +42,41 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     description: 'Larger messages are dead-lettered',
   },
   {
+    env: 'VARSTREAM_MAX_ALTS',
+    path: 'variants.maxAlts',
+    description: 'ALT alleles of one record (TOO_MANY_ALTS)',
+  },
+  {
+    env: 'VARSTREAM_MAX_PLOIDY',
+    path: 'variants.maxPloidy',
+    description: 'Alleles of one genotype (PLOIDY_TOO_HIGH)',
+  },
+  {
+    env: 'VARSTREAM_MAX_CALLS',
+    path: 'variants.maxCalls',
+    description: '(sample, allele) calls of one message (TOO_MANY_CALLS)',
+  },
+  {
+    env: 'VARSTREAM_MAX_NAME_BYTES',
+    path: 'variants.maxNameBytes',
+    description: 'CHROM, ID, FILTER, sample and gene names (FIELD_TOO_LONG)',
+  },
+  {
+    env: 'VARSTREAM_MAX_ALLELE_BYTES',
+    path: 'variants.maxAlleleBytes',
+    description: 'REF and each ALT allele (FIELD_TOO_LONG)',
+  },
+  {
+    env: 'VARSTREAM_MAX_INFO_BYTES',
+    path: 'variants.maxInfoBytes',
+    description: 'The INFO object as JSON (INFO_TOO_LARGE)',
+  },
+  {
+    env: 'VARSTREAM_MAX_INFO_DEPTH',
+    path: 'variants.maxInfoDepth',
+    description: 'Nesting of the INFO object (INFO_TOO_DEEP)',
+  },
+  {
     env: 'VARSTREAM_SESSION_TIMEOUT_MS',
     path: 'kafka.sessionTimeoutMs',
     description: 'Group session timeout',
@@ -181,6 +216,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     env: 'VARSTREAM_HEALTH_TTL_MS',
     path: 'telemetry.livenessTtlMs',
     description: '/healthz fails after this long without consume-loop progress',
+  },
+  {
+    env: 'VARSTREAM_SINK_STALL_MS',
+    path: 'telemetry.sinkStallMs',
+    description: '/healthz fails when one sink write has not returned for this long (0: not watched)',
   },
   { env: 'LOG_LEVEL', path: 'logLevel', description: 'Log level' },
   {

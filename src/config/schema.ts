@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { MemoryBudget } from '../backpressure/memory-budget.ts';
+import { DEFAULT_VARIANT_LIMITS } from '../contract/limits.ts';
 import { parseBytes } from './units.ts';
 
 /** Names that reach file paths, table names or Kafka: letters, digits, `.`, `_`, `-`. */
@@ -166,6 +167,14 @@ export const configSchema = z.object({
   pipelines: nameList(PIPELINES).default(['variants', 'embeddings']),
   variants: z.object({
     sinks: nameList(VARIANT_SINKS).default(['lancedb', 'kuzu']),
+    // The work one message can cause (contract/limits.ts); each breach is a dead letter with its code.
+    maxAlts: int(1, 1_000_000).default(DEFAULT_VARIANT_LIMITS.maxAlts),
+    maxPloidy: int(1, 1_000_000).default(DEFAULT_VARIANT_LIMITS.maxPloidy),
+    maxCalls: int(1, 100_000_000).default(DEFAULT_VARIANT_LIMITS.maxCalls),
+    maxNameBytes: bytes(16, 64 * 1024 ** 2).default(DEFAULT_VARIANT_LIMITS.maxNameBytes),
+    maxAlleleBytes: bytes(16, 512 * 1024 ** 2).default(DEFAULT_VARIANT_LIMITS.maxAlleleBytes),
+    maxInfoBytes: bytes(16, 512 * 1024 ** 2).default(DEFAULT_VARIANT_LIMITS.maxInfoBytes),
+    maxInfoDepth: int(1, 1_000).default(DEFAULT_VARIANT_LIMITS.maxInfoDepth),
   }),
   embeddings: z.object({
     /** Vector dimension; unset: the existing table's, or 1536 for a new table. */
@@ -232,6 +241,8 @@ export const configSchema = z.object({
     httpHost: z.string().min(1).default('0.0.0.0'),
     /** /healthz fails when the consume loop made no progress for this long. */
     livenessTtlMs: int(1_000, 3_600_000).default(60_000),
+    /** /healthz fails when one sink write has not returned for this long; 0: not watched. */
+    sinkStallMs: int(0, 24 * 3_600_000).default(600_000),
     /** How often consumer lag is polled from Kafka for the lag gauge; 0: never. */
     lagIntervalMs: int(0, 3_600_000).default(15_000),
   }),

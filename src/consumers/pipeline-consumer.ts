@@ -38,10 +38,19 @@ import type { Logger } from '../telemetry/logger.ts';
 import { adminOffsets, type ConsumerMetrics, LagPoller, timedCommits } from '../telemetry/metrics.ts';
 import type { BatchTracer } from '../telemetry/tracing.ts';
 import { CommitQueue } from './commit-queue.ts';
-import { type DeadLetter, type DeadLetterPublisher, KafkaDeadLetterPublisher } from './dead-letter.ts';
+import {
+  type DeadLetter,
+  type DeadLetterPublisher,
+  DeadLetterUndeliverableError,
+  KafkaDeadLetterPublisher,
+} from './dead-letter.ts';
+import { deadLetterMaxBytes } from './topics.ts';
 import { holdMessage } from './held-message.ts';
 import { consumerConfig } from './kafka-client.ts';
 import { OffsetTracker } from './offset-tracker.ts';
+
+/** Longest stretch of decoding in `eachBatch` between two yields and heartbeats. */
+const DECODE_SLICE_MS = 200;
 
 export interface PipelineSpec<P extends BatchPayload<D>, D> {
   topic: string;
@@ -160,7 +169,12 @@ export class PipelineConsumer extends EventEmitter {
     );
     const deadLetters =
       options.deadLetters ??
-      new KafkaDeadLetterPublisher(this.producer, config.topics.deadLetter, config.kafka.groupId);
+      new KafkaDeadLetterPublisher(
+        this.producer,
+        config.topics.deadLetter,
+        config.kafka.groupId,
+        deadLetterMaxBytes(config),
+      );
     for (const spec of options.pipelines)
       this.pipelines.set(spec.topic, this.createPipeline(spec, deadLetters));
     if (metrics) this.observe(metrics);
@@ -332,11 +346,21 @@ export class PipelineConsumer extends EventEmitter {
     const pipeline = this.pipelines.get(batch.topic);
     if (!pipeline) return;
     let accepted = 0;
+    // Decoding a fetched batch must not starve the group session: every DECODE_SLICE_MS the loop
+    // yields to the event loop (timers, the commit queue) and heartbeats (kafkajs sends one when
+    // its heartbeat interval has passed), so only one message's decode, bounded by the per-message
+    // limits, runs between two chances to heartbeat.
+    let sliceStarted = performance.now();
     for (const message of batch.messages) {
       if (this.stopping || !isRunning() || isStale()) break;
       this.accept(pipeline, batch.partition, message);
       resolveOffset(message.offset);
       accepted++;
+      if (performance.now() - sliceStarted >= DECODE_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await heartbeat();
+        sliceStarted = performance.now();
+      }
     }
     if (accepted > 0)
       this.options.telemetry?.metrics?.messagesConsumed(batch.topic, batch.partition, accepted);
@@ -441,7 +465,9 @@ export class PipelineConsumer extends EventEmitter {
           );
           this.emit('sink-rejected', { sink: name, batch: batchId, messages, error });
         },
-        onBatchFailed: (id, error) => this.onBatchFailed(id, error),
+        onWriteAttempt: (name, token, running) =>
+          this.options.telemetry?.health?.sinkWrite(token, name, running),
+        onBatchFailed: (id, error, partitions) => this.onBatchFailed(spec.topic, id, error, partitions),
       },
     });
     return { spec, batcher, tracker, adaptive };
@@ -452,9 +478,20 @@ export class PipelineConsumer extends EventEmitter {
    * rather than stall silently the consumer stops, and its exit code says it failed: the batch is
    * re-read when it starts again.
    */
-  private onBatchFailed(id: number, error: unknown): void {
+  private onBatchFailed(topic: string, id: number, error: unknown, partitions: readonly number[]): void {
     if (this.stopping) {
       this.log.warn({ batch: id, err: error }, 'batch abandoned at stop; it will be re-read');
+      return;
+    }
+    if (error instanceof DeadLetterUndeliverableError) {
+      // A restart would re-read the message and fail the same way: stop these partitions instead,
+      // once, with the error; the others go on. Nothing past the message is committed.
+      this.pauses.add(topic, PauseReason.DEAD_LETTER_UNDELIVERABLE, [...partitions]);
+      this.log.error(
+        { batch: id, topic, partitions, err: error },
+        'a dead letter cannot be published: these partitions are stopped until the dead-letter topic takes it (then restart)',
+      );
+      this.emit('partitions-stopped', { topic, partitions, error });
       return;
     }
     this.log.error({ batch: id, err: error }, 'batch failed permanently: stopping; it will be re-read');

@@ -3,8 +3,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 
-/** Topic-level message size limit: VCF lines of thousands of samples exceed Kafka's 1 MB default. */
-const MAX_MESSAGE_BYTES = String(10 * 1024 * 1024);
+/**
+ * Topic-level message size limits (`max.message.bytes`). Input topics: 10 MiB, since VCF lines of
+ * thousands of samples exceed Kafka's 1 MB default (and never less than `kafka.maxMessageBytes`,
+ * the largest message varstream decodes). The dead-letter topic: the same plus 1 MiB, so that the
+ * dead letter of any message an input topic holds (plus ~1 KiB of `dlq-*` headers) fits with its
+ * value; on a dead-letter topic made smaller by hand, what does not fit goes without its value
+ * (dead-letter.ts).
+ */
+function topicMaxBytes(config: Config, topic: string): string {
+  return String(topic === config.topics.deadLetter ? deadLetterMaxBytes(config) : inputMaxBytes(config));
+}
+
+function inputMaxBytes(config: Config): number {
+  return Math.max(10 * 1024 * 1024, config.kafka.maxMessageBytes);
+}
+
+/** The dead-letter topic's `max.message.bytes` as varstream creates it (and the publisher's bound). */
+export function deadLetterMaxBytes(config: Config): number {
+  return inputMaxBytes(config) + 1024 * 1024;
+}
 
 export async function ensureTopics(
   kafka: Kafka,
@@ -25,7 +43,7 @@ export async function ensureTopics(
         topic,
         numPartitions: config.kafka.topicPartitions,
         replicationFactor: -1,
-        configEntries: [{ name: 'max.message.bytes', value: MAX_MESSAGE_BYTES }],
+        configEntries: [{ name: 'max.message.bytes', value: topicMaxBytes(config, topic) }],
       })),
     });
     await waitForLeaders(admin, missing);

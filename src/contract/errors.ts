@@ -23,6 +23,18 @@ export const DeadLetterCode = {
   NON_FINITE_VECTOR: 'NON_FINITE_VECTOR',
   /** The value is not a readable Arrow IPC stream, or its schema is not the embedding contract's. */
   INVALID_ARROW: 'INVALID_ARROW',
+  /** A variant record has more ALT alleles than `VARSTREAM_MAX_ALTS`. */
+  TOO_MANY_ALTS: 'TOO_MANY_ALTS',
+  /** A genotype has more alleles than `VARSTREAM_MAX_PLOIDY`. */
+  PLOIDY_TOO_HIGH: 'PLOIDY_TOO_HIGH',
+  /** A variant message yields more (sample, allele) calls than `VARSTREAM_MAX_CALLS`. */
+  TOO_MANY_CALLS: 'TOO_MANY_CALLS',
+  /** CHROM, ID, a FILTER, a sample name or a gene is longer than `VARSTREAM_MAX_NAME_BYTES`, or REF or an ALT longer than `VARSTREAM_MAX_ALLELE_BYTES`. */
+  FIELD_TOO_LONG: 'FIELD_TOO_LONG',
+  /** The INFO object is larger, as JSON, than `VARSTREAM_MAX_INFO_BYTES`. */
+  INFO_TOO_LARGE: 'INFO_TOO_LARGE',
+  /** The INFO object nests deeper than `VARSTREAM_MAX_INFO_DEPTH`. */
+  INFO_TOO_DEEP: 'INFO_TOO_DEEP',
   /** The message is larger than the configured maximum message size (`kafka.maxMessageBytes`). */
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
   /**

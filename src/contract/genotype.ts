@@ -18,13 +18,25 @@ const NONE: CarriedAllele[] = Object.freeze([]) as unknown as CarriedAllele[];
 /** Genotypes that carry no alternate allele; most samples of a population VCF have one of these. */
 const CARRY_NOTHING = new Set(['0/0', '0|0', './.', '.|.', '.', '0', '0/.', './0', '0|.', '.|0']);
 
+/** What `carriedAlleles` returns for a genotype of more alleles than its `maxPloidy`. */
+export const PLOIDY_EXCEEDED = Symbol('ploidy exceeded');
+
 /**
- * Returns the alternate alleles the genotype carries (a shared, frozen empty array when none), or
- * `undefined` when the GT is not a genotype (a token that is neither `.` nor a non-negative integer).
+ * Returns the alternate alleles the genotype carries (a shared, frozen empty array when none),
+ * `undefined` when the GT is not a genotype (a token that is neither `.` nor a non-negative
+ * integer), or PLOIDY_EXCEEDED when it has more than `maxPloidy` alleles (counted before splitting).
  */
-export function carriedAlleles(text: string): CarriedAllele[] | undefined {
+export function carriedAlleles(
+  text: string,
+  maxPloidy = Number.POSITIVE_INFINITY,
+): CarriedAllele[] | undefined | typeof PLOIDY_EXCEEDED {
   const gt = text.length > 1 && (text[0] === '/' || text[0] === '|') ? text.slice(1) : text;
   if (CARRY_NOTHING.has(gt)) return NONE;
+  let separators = 0;
+  for (let i = 0; i < gt.length; i++) {
+    const c = gt.charCodeAt(i);
+    if ((c === 47 /* / */ || c === 124) /* | */ && ++separators >= maxPloidy) return PLOIDY_EXCEEDED;
+  }
   const tokens = gt.split(/[/|]/);
   const calls: number[] = [];
   for (const token of tokens) {

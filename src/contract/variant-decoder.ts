@@ -5,7 +5,7 @@
  */
 import { DeadLetterCode, DecodeError } from './errors.ts';
 import { genesFromInfo, normaliseGenes } from './genes.ts';
-import { type CarriedAllele, carriedAlleles, type Zygosity } from './genotype.ts';
+import { type CarriedAllele, carriedAlleles, PLOIDY_EXCEEDED, type Zygosity } from './genotype.ts';
 import {
   invalid,
   mediaType,
@@ -17,6 +17,15 @@ import {
   requireString,
   stringArray,
 } from './json-fields.ts';
+import {
+  checkAlt,
+  checkChrom,
+  checkInfoDepth,
+  checkLength,
+  checkRef,
+  DEFAULT_VARIANT_LIMITS,
+  type VariantLimits,
+} from './limits.ts';
 
 export interface DecodedVariant {
   variantId: string;
@@ -57,7 +66,11 @@ export interface DecodedVariantMessage {
  */
 const NON_VARIANT_ALLELES = new Set(['<NON_REF>', '<*>', '*', '.', '']);
 
-export function decodeVariantMessage(value: Buffer | null, contentType?: string): DecodedVariantMessage {
+export function decodeVariantMessage(
+  value: Buffer | null,
+  contentType?: string,
+  limits: Readonly<VariantLimits> = DEFAULT_VARIANT_LIMITS,
+): DecodedVariantMessage {
   if (contentType !== undefined && mediaType(contentType) !== 'application/json') {
     throw new DecodeError(
       DeadLetterCode.UNSUPPORTED_CONTENT_TYPE,
@@ -65,47 +78,65 @@ export function decodeVariantMessage(value: Buffer | null, contentType?: string)
     );
   }
   const body = parseBody(value);
-  const site = readSite(body);
-  const alts = readAlts(body.alt);
-  const { names, carriers } = readSamples(body.samples);
-  // A genotype naming an allele the site lacks is malformed (hts-specs failed_body_sample_001);
-  // without any ALT (`.`) the record yields nothing and is let through (passed_body_alt).
-  for (const sample of alts.length > 0 ? carriers : []) {
-    const beyond = sample.carried.find((c) => c.allele > alts.length);
-    if (beyond)
-      throw invalid(
-        `samples.${sample.name}.GT`,
-        `names allele ${beyond.allele}, but the site has ${alts.length} ALT allele${alts.length === 1 ? '' : 's'}: ${preview(sample.gt)}`,
-      );
+  const site = readSite(body, limits);
+  const alts = readAlts(body.alt, limits);
+  const { names, carriers } = readSamples(body.samples, limits);
+  // Ids, and whether each allele is a variant, once per allele; then each carried allele of each
+  // sample is one lookup: the work is the genotypes' size, never samples x ALTs.
+  const ids = alts.map((alt, index) => {
+    if (NON_VARIANT_ALLELES.has(alt)) return undefined;
+    checkAlt(alt, index);
+    return `${site.chrom}-${site.pos}-${site.ref}-${alt}`;
+  });
+  const carrying = new Array<number>(alts.length).fill(0);
+  const calls: SampleCall[] = [];
+  for (const sample of carriers) {
+    for (const carried of sample.carried) {
+      // A genotype naming an allele the site lacks is malformed (hts-specs failed_body_sample_001);
+      // without any ALT (`.`) the record yields nothing and is let through (passed_body_alt).
+      if (carried.allele > alts.length) {
+        if (alts.length === 0) continue;
+        throw invalid(
+          `samples.${sample.name}.GT`,
+          `names allele ${carried.allele}, but the site has ${alts.length} ALT allele${alts.length === 1 ? '' : 's'}: ${preview(sample.gt)}`,
+        );
+      }
+      const variantId = ids[carried.allele - 1];
+      if (variantId === undefined) continue;
+      if (calls.length === limits.maxCalls)
+        throw new DecodeError(
+          DeadLetterCode.TOO_MANY_CALLS,
+          `the message yields more than ${limits.maxCalls} (sample, allele) calls (VARSTREAM_MAX_CALLS)`,
+        );
+      carrying[carried.allele - 1] = (carrying[carried.allele - 1] ?? 0) + 1;
+      calls.push({
+        sample: sample.name,
+        variantId,
+        gt: sample.gt,
+        zygosity: carried.zygosity,
+        dp: sample.dp,
+        gq: sample.gq,
+      });
+    }
   }
   const variants: DecodedVariant[] = [];
-  const calls: SampleCall[] = [];
   alts.forEach((alt, index) => {
-    if (NON_VARIANT_ALLELES.has(alt)) return;
-    const variantId = `${site.chrom}-${site.pos}-${site.ref}-${alt}`;
-    const before = calls.length;
-    for (const sample of carriers) {
-      const carried = sample.carried.find((c) => c.allele === index + 1);
-      if (carried)
-        calls.push({
-          sample: sample.name,
-          variantId,
-          gt: sample.gt,
-          zygosity: carried.zygosity,
-          dp: sample.dp,
-          gq: sample.gq,
-        });
-    }
-    variants.push({ ...site, variantId, alt, sampleCount: calls.length - before });
+    const variantId = ids[index];
+    if (variantId !== undefined)
+      variants.push({ ...site, variantId, alt, sampleCount: carrying[index] ?? 0 });
   });
   return { variants, samples: names, calls };
 }
 
 type Site = Omit<DecodedVariant, 'variantId' | 'alt' | 'sampleCount'>;
 
-function readSite(body: Record<string, unknown>): Site {
+function readSite(body: Record<string, unknown>, limits: Readonly<VariantLimits>): Site {
   const chrom = requireString(body, 'chrom');
+  checkLength('chrom', chrom, limits.maxNameBytes);
+  checkChrom(chrom);
   const ref = requireString(body, 'ref');
+  checkLength('ref', ref, limits.maxAlleleBytes);
+  checkRef(ref);
   const pos = body.pos;
   if (pos === undefined || pos === null) throw missing('pos');
   // VCF positions are 1-based; 0 (and length + 1) stand for a telomere.
@@ -113,26 +144,39 @@ function readSite(body: Record<string, unknown>): Site {
     throw invalid('pos', `must be an integer >= 0, got ${preview(pos)}`);
   }
   if (body.alt === undefined || body.alt === null) throw missing('alt');
-  const info = readInfo(body.info);
+  const info = readInfo(body.info, limits);
+  const rsid = optionalString(body, 'id');
+  if (rsid !== null) checkLength('id', rsid, limits.maxNameBytes);
+  const filter = readFilter(body.filter);
+  for (const name of filter) checkLength('filter', name, limits.maxNameBytes);
+  const genes =
+    body.genes === undefined || body.genes === null
+      ? genesFromInfo(info?.value)
+      : normaliseGenes(stringArray(body.genes, 'genes'));
+  for (const gene of genes) checkLength('genes', gene, limits.maxNameBytes);
   return {
     chrom,
     pos,
     ref,
-    rsid: optionalString(body, 'id'),
+    rsid,
     qual: optionalNumber(body, 'qual'),
-    filter: readFilter(body.filter),
-    genes:
-      body.genes === undefined || body.genes === null
-        ? genesFromInfo(info)
-        : normaliseGenes(stringArray(body.genes, 'genes')),
-    info: info === undefined ? '{}' : JSON.stringify(info),
+    filter,
+    genes,
+    info: info?.json ?? '{}',
     source: optionalString(body, 'source'),
   };
 }
 
-function readAlts(alt: unknown): string[] {
-  if (typeof alt === 'string') return alt === '.' || alt === '' ? [] : alt.split(',');
-  return stringArray(alt, 'alt');
+function readAlts(alt: unknown, limits: Readonly<VariantLimits>): string[] {
+  const alts =
+    typeof alt === 'string' ? (alt === '.' || alt === '' ? [] : alt.split(',')) : stringArray(alt, 'alt');
+  if (alts.length > limits.maxAlts)
+    throw new DecodeError(
+      DeadLetterCode.TOO_MANY_ALTS,
+      `the record has ${alts.length} ALT alleles, more than the limit of ${limits.maxAlts} (VARSTREAM_MAX_ALTS)`,
+    );
+  alts.forEach((a, i) => checkLength(`alt[${i}]`, a, limits.maxAlleleBytes));
+  return alts;
 }
 
 interface SampleGenotype {
@@ -144,7 +188,10 @@ interface SampleGenotype {
 }
 
 /** Every sample's name, and the genotypes of those that carry an alternate allele. */
-function readSamples(samples: unknown): { names: string[]; carriers: SampleGenotype[] } {
+function readSamples(
+  samples: unknown,
+  limits: Readonly<VariantLimits>,
+): { names: string[]; carriers: SampleGenotype[] } {
   const names: string[] = [];
   const carriers: SampleGenotype[] = [];
   if (samples === undefined || samples === null) return { names, carriers };
@@ -153,12 +200,18 @@ function readSamples(samples: unknown): { names: string[]; carriers: SampleGenot
   for (const name in samples) {
     const call = (samples as Record<string, unknown>)[name];
     if (name === '') throw invalid('samples', 'a sample name is empty');
+    checkLength('samples', name, limits.maxNameBytes);
     if (call === null || typeof call !== 'object' || Array.isArray(call))
       throw invalid(`samples.${name}`, 'must be an object');
     const fields = call as Record<string, unknown>;
     const gt = fields.GT === undefined || fields.GT === null ? '.' : fields.GT;
     if (typeof gt !== 'string') throw invalid(`samples.${name}.GT`, `must be a string, got ${preview(gt)}`);
-    const carried = carriedAlleles(gt);
+    const carried = carriedAlleles(gt, limits.maxPloidy);
+    if (carried === PLOIDY_EXCEEDED)
+      throw new DecodeError(
+        DeadLetterCode.PLOIDY_TOO_HIGH,
+        `field "samples.${name}.GT" has more than ${limits.maxPloidy} alleles (VARSTREAM_MAX_PLOIDY): ${preview(gt)}`,
+      );
     if (!carried) throw invalid(`samples.${name}.GT`, `is not a genotype: ${preview(gt)}`);
     const dp = sampleInt(fields, 'DP', name);
     const gq = sampleInt(fields, 'GQ', name);
@@ -177,10 +230,22 @@ function sampleInt(fields: Record<string, unknown>, key: string, sample: string)
   return Math.round(value);
 }
 
-function readInfo(info: unknown): Record<string, unknown> | undefined {
+function readInfo(
+  info: unknown,
+  limits: Readonly<VariantLimits>,
+): { value: Record<string, unknown>; json: string } | undefined {
   if (info === undefined || info === null) return undefined;
   if (typeof info !== 'object' || Array.isArray(info)) throw invalid('info', 'must be an object');
-  return info as Record<string, unknown>;
+  const value = info as Record<string, unknown>;
+  checkInfoDepth(value, limits.maxInfoDepth);
+  const json = JSON.stringify(value);
+  const bytes = json.length * 3 <= limits.maxInfoBytes ? 0 : Buffer.byteLength(json);
+  if (bytes > limits.maxInfoBytes)
+    throw new DecodeError(
+      DeadLetterCode.INFO_TOO_LARGE,
+      `field "info" is ${bytes} bytes as JSON, more than the limit of ${limits.maxInfoBytes} (VARSTREAM_MAX_INFO_BYTES)`,
+    );
+  return { value, json };
 }
 
 function readFilter(filter: unknown): string[] {

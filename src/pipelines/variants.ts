@@ -2,6 +2,7 @@
 import { VariantBatch } from '../batching/variant-batch.ts';
 import type { Config } from '../config/schema.ts';
 import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
+import type { VariantLimits } from '../contract/limits.ts';
 import { type DecodedVariantMessage, decodeVariantMessage } from '../contract/variant-decoder.ts';
 import { KuzuGraphSink } from '../sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
@@ -29,10 +30,18 @@ export function variantSinks(config: Config, logger: Logger): Sink<VariantBatch>
   );
 }
 
+/** The per-message bounds of the configuration (README, "Bounded work per message"). */
+export function variantLimits(config: Config): VariantLimits {
+  const { maxAlts, maxPloidy, maxCalls, maxNameBytes, maxAlleleBytes, maxInfoBytes, maxInfoDepth } =
+    config.variants;
+  return { maxAlts, maxPloidy, maxCalls, maxNameBytes, maxAlleleBytes, maxInfoBytes, maxInfoDepth };
+}
+
 export function variantPipeline(config: Config, sinks: readonly Sink<VariantBatch>[]): VariantPipeline {
+  const limits = variantLimits(config);
   return {
     topic: config.topics.variants,
-    decode: (message) => decodeVariantMessage(message.value, message.header('content-type')),
+    decode: (message) => decodeVariantMessage(message.value, message.header('content-type'), limits),
     newPayload: () => new VariantBatch(),
     sinks,
   };

@@ -257,7 +257,20 @@ function buildHeader(path: string, headerLines: string[], strict: boolean): VcfH
   if (!headerLines.some((l) => l.startsWith('#CHROM'))) {
     throw new Error(`${path}: not a VCF, no #CHROM header line before the first record`);
   }
-  const parser = new VCF({ header: headerLines.join('\n'), strict });
+  let parser: VCF;
+  try {
+    parser = new VCF({ header: headerLines.join('\n'), strict });
+  } catch (error) {
+    throw new Error(`${path}: the VCF header cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  // A message keys its calls by sample name: a repeated name would silently merge two columns.
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const name of parser.samples) (seen.has(name) ? repeated : seen).add(name);
+  if (repeated.size > 0)
+    throw new Error(
+      `${path}: the #CHROM line names ${[...repeated].map((n) => JSON.stringify(n)).join(', ')} more than once; sample names must be unique`,
+    );
   const fileformat = parser.getMetadata('fileformat');
   return {
     parser,

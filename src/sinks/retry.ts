@@ -19,11 +19,14 @@ export interface RetryHooks {
   onRetry?(error: unknown, attempt: number, delayMs: number): void;
   /** Stop retrying (the pipeline is shutting down): the last error is rethrown. */
   shouldStop?(): boolean;
+  /** Stop retrying this error after `attempt` failures (it is rethrown). */
+  giveUp?(error: unknown, attempt: number): boolean;
 }
 
 /**
  * Runs `operation` until it succeeds. Errors with `retriable === false` are rethrown at once;
- * other errors are retried with backoff, without limit, until `shouldStop()` says otherwise.
+ * other errors are retried with backoff, without limit, until `shouldStop()` or `giveUp()` says
+ * otherwise.
  */
 export async function retryForever<T>(
   operation: () => Promise<T>,
@@ -35,6 +38,7 @@ export async function retryForever<T>(
       return await operation();
     } catch (error) {
       if ((error as { retriable?: boolean }).retriable === false || hooks.shouldStop?.()) throw error;
+      if (hooks.giveUp?.(error, attempt)) throw error;
       const delay = backoffDelay(attempt, options);
       hooks.onRetry?.(error, attempt, delay);
       await new Promise((resolve) => setTimeout(resolve, delay));

@@ -33,17 +33,29 @@ export interface Sink<P> {
   close(): Promise<void>;
 }
 
-/** A sink failure. `retriable` says whether trying the same batch again can help. */
+/**
+ * A sink failure. `retriable` says whether trying the same batch again can help. `suspect` marks a
+ * retriable failure that may be the content's fault rather than the store's (Kuzu's "buffer pool
+ * is full": a checkpoint frees the pool, unless one message alone needs more than it holds). The
+ * micro-batcher retries a suspect failure a few times, then splits the batch like a rejection.
+ */
 export class SinkError extends Error {
+  readonly suspect: boolean;
   constructor(
     readonly sink: string,
     message: string,
     readonly retriable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; suspect?: boolean },
   ) {
     super(`${sink}: ${message}`, options);
     this.name = 'SinkError';
+    this.suspect = options?.suspect ?? false;
   }
+}
+
+/** A retriable failure that may be about the records (see SinkError.suspect). */
+export function isSuspect(error: unknown): boolean {
+  return error instanceof SinkError && error.retriable && error.suspect;
 }
 
 /**

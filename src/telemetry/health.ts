@@ -32,6 +32,12 @@ export interface HealthServerOptions {
   host?: string;
   /** A watched loop that reported no progress for longer than this fails /healthz. */
   livenessTtlMs: number;
+  /**
+   * A sink write (one attempt) running for longer than this fails /healthz: a native call that
+   * hangs cannot be cancelled, so the pod is restarted. While a write runs its batch is not
+   * committed, so the lag is above zero. 0 or absent: not watched.
+   */
+  sinkStallMs?: number;
   /** Loops that must report progress (default: ['consume']). Each starts its clock at start(). */
   loops?: readonly string[];
   /** Conditions /readyz requires (default: the three READINESS conditions). */
@@ -52,6 +58,7 @@ export class HealthServer {
   private readonly lastProgress = new Map<string, number>();
   private readonly conditions = new Map<string, { ok: boolean; detail?: string }>();
   private fatalReason: string | undefined;
+  private readonly sinkWrites = new Map<object, { sink: string; started: number }>();
   private stopping = false;
   private server: Server | undefined;
 
@@ -64,6 +71,12 @@ export class HealthServer {
   /** The consume loop (or another watched loop) made progress: a fetch started, a batch ran. */
   progress(loop: string = CONSUME_LOOP): void {
     this.lastProgress.set(loop, this.now());
+  }
+
+  /** A sink write attempt started (`running`) or returned; `token` tells attempts apart. */
+  sinkWrite(token: object, sink: string, running: boolean): void {
+    if (running) this.sinkWrites.set(token, { sink, started: this.now() });
+    else this.sinkWrites.delete(token);
   }
 
   /** Sets a readiness condition (e.g. READINESS.GROUP_JOINED false while rebalancing). */
@@ -91,10 +104,25 @@ export class HealthServer {
       loops[loop] = { msSinceProgress: since };
       if (since > ttl) reasons.push(`${loop} loop made no progress for ${since} ms (ttl ${ttl} ms)`);
     }
+    const stallMs = this.options.sinkStallMs ?? 0;
+    const writes: Record<string, { msRunning: number }> = {};
+    for (const { sink, started } of this.sinkWrites.values()) {
+      const running = Math.round(now - started);
+      if (running > (writes[sink]?.msRunning ?? -1)) writes[sink] = { msRunning: running };
+    }
+    for (const [sink, { msRunning }] of Object.entries(writes))
+      if (stallMs > 0 && msRunning > stallMs)
+        reasons.push(`${sink} write has not returned for ${msRunning} ms (limit ${stallMs} ms)`);
     if (this.fatalReason) reasons.push(this.fatalReason);
     return {
       ok: reasons.length === 0,
-      body: { status: reasons.length === 0 ? 'ok' : 'unhealthy', reasons, ttlMs: ttl, loops },
+      body: {
+        status: reasons.length === 0 ? 'ok' : 'unhealthy',
+        reasons,
+        ttlMs: ttl,
+        loops,
+        sinkWrites: writes,
+      },
     };
   }
 

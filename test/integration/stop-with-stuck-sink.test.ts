@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { committedOffsets, countLance, ensureBroker, silentLogger, uniqueName } from '../helpers/kafka.ts';
+import { freePort } from '../helpers/net.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const GRACE_MS = 4_000;
@@ -88,4 +89,41 @@ test('a second signal exits at once', async () => {
   stuck.child.kill('SIGINT');
   const { exitCode } = await stuck.waitExit(GRACE_MS);
   assert.equal(exitCode, 130);
+});
+
+test('a sink write that does not return fails /healthz once VARSTREAM_SINK_STALL_MS has passed', async () => {
+  const { env } = await setup(20);
+  const port = await freePort();
+  const stuck = new MeasuredConsumer({
+    ...env,
+    VARSTREAM_TEST_SINK_DELAY_MS: '600000',
+    VARSTREAM_SINK_STALL_MS: '2000',
+    VARSTREAM_HTTP_PORT: String(port),
+    LOG_LEVEL: 'debug',
+  });
+  try {
+    await waitFor(() => stuck.messages.has('test sink: write delayed'), {
+      timeoutMs: 60_000,
+      message: 'a sink write is stuck',
+    });
+    const health = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return { status: response.status, body: (await response.json()) as { reasons: string[] } };
+    };
+    assert.equal((await health()).status, 200, 'healthy while the write is younger than the limit');
+    const failed = await waitFor(
+      async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      },
+      { timeoutMs: 20_000, message: '/healthz to fail on the stalled write' },
+    );
+    assert.match(
+      failed.body.reasons.join('; '),
+      /lancedb write has not returned for \d+ ms \(limit 2000 ms\)/,
+    );
+  } finally {
+    stuck.child.kill('SIGKILL');
+    await stuck.waitExit(10_000).catch(() => undefined);
+  }
 });

@@ -261,7 +261,9 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     if (POOL_FULL.test(reason)) await this.checkpoint().catch(() => undefined);
     // Kuzu's conversion and copy errors are about the values loaded, not about the store.
     if (REJECTED_CONTENT.test(reason)) return new RecordRejectedError(this.name, message, { cause: error });
-    return new SinkError(this.name, message, true, { cause: error });
+    // A full pool is the store's state unless one message alone overfills a freshly checkpointed
+    // pool: suspect, so the micro-batcher retries it a few times, then splits the batch.
+    return new SinkError(this.name, message, true, { cause: error, suspect: POOL_FULL.test(reason) });
   }
 
   private async checkpoint(): Promise<void> {

@@ -23,12 +23,23 @@ class RecordingSink implements Sink<Offsets> {
   rejects = new Set<number>();
   /** Fails every write with a non-retriable error that is not a rejection. */
   broken = false;
+  /** Items whose batches fail with a suspect error ("buffer pool is full"), however often tried. */
+  overfill = new Set<number>();
+  /** Writes that fail with a suspect error once each, then succeed (a pool a checkpoint cures). */
+  poolFullLeft = 0;
+  attempts = 0;
   gate: Promise<void> | undefined;
   constructor(readonly name: string) {}
   async start() {}
   async close() {}
   async writeBatch(batch: SinkBatch<Offsets>) {
     await this.gate;
+    this.attempts++;
+    const overfilling = batch.payload.items.some((i) => this.overfill.has(i));
+    if (overfilling || this.poolFullLeft > 0) {
+      if (!overfilling) this.poolFullLeft--;
+      throw new SinkError(this.name, 'buffer pool is full', true, { suspect: true });
+    }
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       throw new Error(`${this.name} is down`);
@@ -280,4 +291,44 @@ test('a non-retriable failure that is not a rejection abandons the batch: nothin
   assert.match(String(failed[0]), /table has no key column/);
   assert.deepEqual(commits, []);
   assert.deepEqual(letters.flat(), [], 'nothing is dead-lettered for a store that is broken');
+});
+
+test("a suspect failure that persists down to one message is that message's: SINK_REJECTED after bounded attempts", async () => {
+  const { batcher, sinks, commits, letters } = setup({ maxRows: 8 });
+  const [, b] = sinks as [RecordingSink, RecordingSink];
+  b.overfill = new Set([6]);
+  for (let offset = 0; offset < 8; offset++) add(batcher, 0, offset, 10, offset);
+  await batcher.drain();
+  assert.deepEqual(b.batches.flat(), [0, 1, 2, 3, 4, 5, 7], 'every other record written, in order');
+  const dead = letters.flat();
+  assert.deepEqual(
+    dead.map((l) => [l.offset, l.code]),
+    [[6, 'SINK_REJECTED']],
+  );
+  assert.match(dead[0]?.reason ?? '', /buffer pool is full \(still failing after 3 attempts/);
+  assert.deepEqual(commits, [[0, 8]]);
+  // 3 attempts for each batch holding offset 6 (8, 4, 2 and 1 messages), one each for the others.
+  assert.equal(b.attempts, 4 * 3 + 3);
+});
+
+test("a suspect failure that a retry cures is the store's: nothing is dead-lettered", async () => {
+  const { batcher, sinks, commits, letters } = setup({ maxRows: 4 });
+  const [, b] = sinks as [RecordingSink, RecordingSink];
+  b.poolFullLeft = 2;
+  for (let offset = 0; offset < 4; offset++) add(batcher, 0, offset, 10, offset);
+  await batcher.drain();
+  assert.deepEqual(b.batches, [[0, 1, 2, 3]]);
+  assert.deepEqual(letters.flat(), []);
+  assert.deepEqual(commits, [[0, 4]]);
+});
+
+test('a failing store that is not suspect is retried without limit, never dead-lettered', async () => {
+  const { batcher, sinks, commits, letters } = setup({ maxRows: 2 });
+  const [, b] = sinks as [RecordingSink, RecordingSink];
+  b.failuresLeft = 25;
+  for (let offset = 0; offset < 2; offset++) add(batcher, 0, offset, 10, offset);
+  await batcher.drain();
+  assert.deepEqual(b.batches, [[0, 1]]);
+  assert.deepEqual(letters.flat(), []);
+  assert.deepEqual(commits, [[0, 2]]);
 });

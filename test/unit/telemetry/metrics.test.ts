@@ -86,7 +86,7 @@ describe('ConsumerMetrics', () => {
     metrics.observeLag(() => lag);
     let m = await reader.metrics();
     const paused = m.get('varstream.partition.paused');
-    assert.equal(points(paused).length, 9, '3 partitions × 3 reasons');
+    assert.equal(points(paused).length, 12, '3 partitions × 4 reasons');
     assert.equal(total(paused), 2);
     assert.equal(total(paused, { [ATTR.PARTITION]: '1', [ATTR.PAUSE_REASON]: 'memory' }), 1);
     assert.equal(total(paused, { [ATTR.PARTITION]: '1', [ATTR.PAUSE_REASON]: 'buffer-full' }), 0);
