@@ -44,10 +44,10 @@ import {
   DeadLetterUndeliverableError,
   KafkaDeadLetterPublisher,
 } from './dead-letter.ts';
-import { deadLetterMaxBytes } from './topics.ts';
 import { holdMessage } from './held-message.ts';
 import { consumerConfig } from './kafka-client.ts';
 import { OffsetTracker } from './offset-tracker.ts';
+import { deadLetterMaxBytes } from './topics.ts';
 
 /** Longest stretch of decoding in `eachBatch` between two yields and heartbeats. */
 const DECODE_SLICE_MS = 200;

@@ -175,7 +175,7 @@ function readAlts(alt: unknown, limits: Readonly<VariantLimits>): string[] {
       DeadLetterCode.TOO_MANY_ALTS,
       `the record has ${alts.length} ALT alleles, more than the limit of ${limits.maxAlts} (VARSTREAM_MAX_ALTS)`,
     );
-  alts.forEach((a, i) => checkLength(`alt[${i}]`, a, limits.maxAlleleBytes));
+  for (const [i, a] of alts.entries()) checkLength(`alt[${i}]`, a, limits.maxAlleleBytes);
   return alts;
 }
 
