@@ -78,7 +78,7 @@ export function decodeVariantMessage(
     );
   }
   const body = parseBody(value);
-  const site = readSite(body, limits);
+  const { site, info } = readSite(body, limits);
   const alts = readAlts(body.alt, limits);
   const { names, carriers } = readSamples(body.samples, limits);
   // Ids, and whether each allele is a variant, once per allele; then each carried allele of each
@@ -88,6 +88,7 @@ export function decodeVariantMessage(
     checkAlt(alt, index);
     return `${site.chrom}-${site.pos}-${site.ref}-${alt}`;
   });
+  const rowInfo = infoOfRows(info, body.info_per_allele, alts.length, ids, limits);
   const carrying = new Array<number>(alts.length).fill(0);
   const calls: SampleCall[] = [];
   for (const sample of carriers) {
@@ -123,14 +124,78 @@ export function decodeVariantMessage(
   alts.forEach((alt, index) => {
     const variantId = ids[index];
     if (variantId !== undefined)
-      variants.push({ ...site, variantId, alt, sampleCount: carrying[index] ?? 0 });
+      variants.push({ ...site, info: rowInfo(index), variantId, alt, sampleCount: carrying[index] ?? 0 });
   });
   return { variants, samples: names, calls };
 }
 
-type Site = Omit<DecodedVariant, 'variantId' | 'alt' | 'sampleCount'>;
+type ParsedInfo = { value: Record<string, unknown>; json: string } | undefined;
 
-function readSite(body: Record<string, unknown>, limits: Readonly<VariantLimits>): Site {
+/**
+ * The INFO JSON of each ALT's row. Without `info_per_allele` every row holds the whole object.
+ * With it, a key marked `A` (one value per ALT) holds the row's own value, and one marked `R`
+ * (REF first, then one per ALT) `[ref value, row's value]`; its array must have that length.
+ * The bytes stored over all rows are bounded (INFO_TOO_LARGE): a large INFO on many ALTs is
+ * otherwise copied once per row.
+ */
+function infoOfRows(
+  info: ParsedInfo,
+  perAlleleField: unknown,
+  altCount: number,
+  ids: ReadonlyArray<string | undefined>,
+  limits: Readonly<VariantLimits>,
+): (index: number) => string {
+  const rows = Math.max(1, ids.filter((id) => id !== undefined).length);
+  const json = info?.json ?? '{}';
+  const bytes = json.length * rows * 3 <= limits.maxInfoBytes ? 0 : Buffer.byteLength(json) * rows;
+  if (bytes > limits.maxInfoBytes)
+    throw new DecodeError(
+      DeadLetterCode.INFO_TOO_LARGE,
+      rows === 1
+        ? `field "info" is ${bytes} bytes as JSON, more than the limit of ${limits.maxInfoBytes} (VARSTREAM_MAX_INFO_BYTES)`
+        : `field "info" is ${bytes / rows} bytes as JSON on each of ${rows} ALT rows, ${bytes} in all, more than the limit of ${limits.maxInfoBytes} (VARSTREAM_MAX_INFO_BYTES)`,
+    );
+  if (perAlleleField === undefined || perAlleleField === null) return () => json;
+  if (typeof perAlleleField !== 'object' || Array.isArray(perAlleleField))
+    throw invalid('info_per_allele', 'must be an object of INFO keys to "A" or "R"');
+  const split = new Map<string, unknown[]>();
+  const kinds = new Map<string, 'A' | 'R'>();
+  for (const [key, kind] of Object.entries(perAlleleField as Record<string, unknown>)) {
+    if (kind !== 'A' && kind !== 'R')
+      throw invalid(`info_per_allele.${key}`, `must be "A" or "R", got ${preview(kind)}`);
+    const values = info?.value[key];
+    if (values === undefined || values === null) continue;
+    const expected = kind === 'A' ? altCount : altCount + 1;
+    if (!Array.isArray(values) || values.length !== expected)
+      throw invalid(
+        `info.${key}`,
+        `must be an array of ${expected} values (Number=${kind}, ${altCount} ALT allele${altCount === 1 ? '' : 's'}), got ${preview(values)}`,
+      );
+    split.set(key, values);
+    kinds.set(key, kind);
+  }
+  if (split.size === 0 || !info) return () => json;
+  return (index) => {
+    const row: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(info.value)) {
+      const values = split.get(key);
+      row[key] =
+        values === undefined
+          ? value
+          : kinds.get(key) === 'A'
+            ? values[index]
+            : [values[0], values[index + 1]];
+    }
+    return JSON.stringify(row);
+  };
+}
+
+type Site = Omit<DecodedVariant, 'variantId' | 'alt' | 'sampleCount' | 'info'>;
+
+function readSite(
+  body: Record<string, unknown>,
+  limits: Readonly<VariantLimits>,
+): { site: Site; info: ParsedInfo } {
   const chrom = requireString(body, 'chrom');
   checkLength('chrom', chrom, limits.maxNameBytes);
   checkChrom(chrom);
@@ -155,15 +220,17 @@ function readSite(body: Record<string, unknown>, limits: Readonly<VariantLimits>
       : normaliseGenes(stringArray(body.genes, 'genes'));
   for (const gene of genes) checkLength('genes', gene, limits.maxNameBytes);
   return {
-    chrom,
-    pos,
-    ref,
-    rsid,
-    qual: optionalNumber(body, 'qual'),
-    filter,
-    genes,
-    info: info?.json ?? '{}',
-    source: optionalString(body, 'source'),
+    site: {
+      chrom,
+      pos,
+      ref,
+      rsid,
+      qual: optionalNumber(body, 'qual'),
+      filter,
+      genes,
+      source: optionalString(body, 'source'),
+    },
+    info,
   };
 }
 
@@ -230,22 +297,13 @@ function sampleInt(fields: Record<string, unknown>, key: string, sample: string)
   return Math.round(value);
 }
 
-function readInfo(
-  info: unknown,
-  limits: Readonly<VariantLimits>,
-): { value: Record<string, unknown>; json: string } | undefined {
+/** INFO and its JSON (its size is checked once the number of rows is known: infoOfRows). */
+function readInfo(info: unknown, limits: Readonly<VariantLimits>): ParsedInfo {
   if (info === undefined || info === null) return undefined;
   if (typeof info !== 'object' || Array.isArray(info)) throw invalid('info', 'must be an object');
   const value = info as Record<string, unknown>;
   checkInfoDepth(value, limits.maxInfoDepth);
-  const json = JSON.stringify(value);
-  const bytes = json.length * 3 <= limits.maxInfoBytes ? 0 : Buffer.byteLength(json);
-  if (bytes > limits.maxInfoBytes)
-    throw new DecodeError(
-      DeadLetterCode.INFO_TOO_LARGE,
-      `field "info" is ${bytes} bytes as JSON, more than the limit of ${limits.maxInfoBytes} (VARSTREAM_MAX_INFO_BYTES)`,
-    );
-  return { value, json };
+  return { value, json: JSON.stringify(value) };
 }
 
 function readFilter(filter: unknown): string[] {

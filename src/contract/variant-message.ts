@@ -21,6 +21,11 @@ export interface VariantMessageV1 {
   qual?: number | null;
   filter?: string[] | string | null;
   info?: Record<string, unknown>;
+  /**
+   * INFO keys whose array holds one value per ALT (`"A"`) or REF then one per ALT (`"R"`), as the
+   * VCF header's Number says: each ALT's row stores its own value (`[REF's, its own]` for R).
+   */
+  info_per_allele?: Record<string, 'A' | 'R'>;
   /** Explicit gene symbols; when absent the consumer derives them from `info`. */
   genes?: string[];
   samples?: Record<string, VariantSampleV1>;

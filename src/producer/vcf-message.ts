@@ -11,6 +11,8 @@
  *   value `.` becomes null; a header-numeric value that is not a number (`38C`,
  *   `NaN`) keeps its text, so the object survives JSON.stringify unchanged. Keys
  *   not in the header stay arrays of strings. Annotation fields are kept whole.
+ * - `info_per_allele`: the INFO keys of the record the header declares Number=A or R, when their
+ *   value has one item per ALT (A) or REF and one per ALT (R); the consumer splits them per row.
  * - `genes`: resolved with the header's help (GENE_SPECS). Omitted when the record
  *   has no annotation field at all (the consumer's derivation finds nothing either);
  *   `[]` when one is present but names no gene (e.g. intergenic): "resolved, none".
@@ -186,6 +188,8 @@ function mapSamples(
 interface MappingPlan {
   genes: GeneField[];
   unwrap: Set<string>;
+  /** INFO keys the header declares Number=A or Number=R. */
+  perAllele: Map<string, 'A' | 'R'>;
   formatMasks: Map<string, number>;
 }
 
@@ -196,7 +200,12 @@ function planFor(header: VcfHeader): MappingPlan {
   if (!plan) {
     const meta = infoMetadata(header);
     const unwrap = new Set(Object.keys(meta).filter((k) => (meta[k] as MetaField).Number === 1));
-    plan = { genes: geneFieldsForHeader(header), unwrap, formatMasks: new Map() };
+    const perAllele = new Map<string, 'A' | 'R'>();
+    for (const [key, field] of Object.entries(meta)) {
+      const n = (field as MetaField).Number;
+      if (n === 'A' || n === 'R') perAllele.set(key, n);
+    }
+    plan = { genes: geneFieldsForHeader(header), unwrap, perAllele, formatMasks: new Map() };
     plans.set(header, plan);
   }
   return plan;
@@ -229,12 +238,37 @@ export function toVariantMessage(record: VcfRecord, header: VcfHeader, source: s
     filter: filterOf(record.FILTER),
     info: mapInfo(record.INFO, plan.unwrap, record.line),
   };
+  const perAllele = perAlleleKeys(msg.info as Record<string, unknown>, plan.perAllele, msg.alt.length);
+  if (perAllele) msg.info_per_allele = perAllele;
   const genes = resolveGenes(plan.genes, record.INFO);
   if (genes) msg.genes = genes;
   const samples = mapSamples(record, plan.formatMasks);
   if (samples) msg.samples = samples;
   msg.source = source;
   return msg;
+}
+
+/**
+ * The record's INFO keys the header declares Number=A or R whose value has that many items (one
+ * per ALT; REF and one per ALT): the consumer stores each ALT's own value on its row. A value of
+ * another length is left whole (the consumer would refuse the split).
+ */
+function perAlleleKeys(
+  info: Record<string, unknown>,
+  declared: ReadonlyMap<string, 'A' | 'R'>,
+  alts: number,
+): Record<string, 'A' | 'R'> | undefined {
+  if (declared.size === 0 || alts === 0) return undefined;
+  let out: Record<string, 'A' | 'R'> | undefined;
+  for (const key of Object.keys(info)) {
+    const kind = declared.get(key);
+    if (!kind) continue;
+    const value = info[key];
+    if (!Array.isArray(value) || value.length !== (kind === 'A' ? alts : alts + 1)) continue;
+    out ??= {};
+    out[key] = kind;
+  }
+  return out;
 }
 
 /** The Kafka key of a message: its site, `{chrom}-{pos}-{ref}`. */

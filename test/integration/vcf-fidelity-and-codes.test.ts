@@ -50,9 +50,11 @@ const VCF_44 = [
   '##contig=<ID=chrX,length=156040895>',
   '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
   '##INFO=<ID=GENE,Number=.,Type=String,Description="Gene">',
+  '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">',
+  '##INFO=<ID=RD,Number=R,Type=Integer,Description="Reads per allele">',
   '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB',
   'chr1\t0\t.\tN\t<DEL>\t.\tPASS\t.\tGT\t|0|1\t/0/0',
-  'chr1\t100\trs1\tC\tA,,T\t50\tPASS\tGENE=\ufeffx\tGT\t/0/3\t|1|1',
+  'chr1\t100\trs1\tC\tA,,T\t50\tPASS\tGENE=\ufeffx;AF=0.1,.,0.3;RD=9,1,0,3\tGT\t/0/3\t|1|1',
   'chr1\t200\t.\tG\tT\t50\tPASS\t.\tGT\t/0/1\t|0/1',
   'chrX\t300\t.\tA\tC\t50\tPASS\t.\tGT\t|1\t|0',
 ];
@@ -87,6 +89,24 @@ test('VCF 4.4 genotypes, empty ALT alleles, POS 0 and a BOM in a gene land as th
     assert.deepEqual(telomere, [{ pos: 0 }]);
   } finally {
     await store.close();
+  }
+  const db = await lancedb.connect(config.lancedb.uri);
+  try {
+    const rows = await (await db.openTable(config.lancedb.variantsTable))
+      .query()
+      .where('pos = 100')
+      .select(['alt', 'info'])
+      .toArray();
+    assert.deepEqual(
+      rows.map((r) => [String(r.alt), JSON.parse(String(r.info))]).sort(),
+      [
+        ['A', { GENE: ['\ufeffx'], AF: 0.1, RD: [9, 1] }],
+        ['T', { GENE: ['\ufeffx'], AF: 0.3, RD: [9, 3] }],
+      ],
+      'Number=A and Number=R INFO values split onto each ALT row',
+    );
+  } finally {
+    db.close();
   }
 });
 

@@ -174,3 +174,41 @@ test('empty values, invalid UTF-8 and foreign content types are rejected', () =>
   rejects(example, DeadLetterCode.UNSUPPORTED_CONTENT_TYPE, 'application/x-float32-le');
   assert.equal(decode(example, 'application/json; charset=utf-8').variants.length, 2);
 });
+
+test('info_per_allele: each ALT row stores its own Number=A value and [REF, own] for Number=R', () => {
+  const d = decode({
+    chrom: '1',
+    pos: 5,
+    ref: 'C',
+    alt: ['A', '*', 'T'],
+    info: { AF: [0.1, 0.2, 0.3], ADR: [7, 1, 2, 3], DP: 12, FLAG: true },
+    info_per_allele: { AF: 'A', ADR: 'R' },
+  });
+  assert.deepEqual(
+    d.variants.map((v) => [v.alt, JSON.parse(v.info)]),
+    [
+      ['A', { AF: 0.1, ADR: [7, 1], DP: 12, FLAG: true }],
+      ['T', { AF: 0.3, ADR: [7, 3], DP: 12, FLAG: true }],
+    ],
+  );
+  const whole = decode({ chrom: '1', pos: 5, ref: 'C', alt: ['A', 'T'], info: { AF: [0.1, 0.2] } });
+  assert.deepEqual(
+    whole.variants.map((v) => JSON.parse(v.info)),
+    [{ AF: [0.1, 0.2] }, { AF: [0.1, 0.2] }],
+    'without info_per_allele every row holds the whole object',
+  );
+  rejects(
+    { chrom: '1', pos: 5, ref: 'C', alt: ['A', 'T'], info: { AF: [0.1] }, info_per_allele: { AF: 'A' } },
+    'INVALID_FIELD',
+  );
+  rejects(
+    { chrom: '1', pos: 5, ref: 'C', alt: ['A'], info: { AF: [0.1] }, info_per_allele: { AF: 'G' } },
+    'INVALID_FIELD',
+  );
+});
+
+test('INFO_TOO_LARGE counts the INFO bytes every ALT row stores', () => {
+  const info = { CSQ: 'x'.repeat(3 * 1024 * 1024) };
+  assert.doesNotThrow(() => decode({ chrom: '1', pos: 5, ref: 'C', alt: ['A', 'T'], info }));
+  rejects({ chrom: '1', pos: 5, ref: 'C', alt: ['A', 'T', 'G'], info }, 'INFO_TOO_LARGE');
+});
