@@ -52,6 +52,7 @@ const header = [
   'dead-lettered',
   'duplicates',
   'lost',
+  'wrong code',
   'restarts',
   'crashes',
   'committed = end',
@@ -59,7 +60,7 @@ const header = [
 ];
 const rows = results.map((r) =>
   r.skipped
-    ? [r.scenario, `skipped: ${r.skipped}`, '', '', '', '', '', '', '', '']
+    ? [r.scenario, `skipped: ${r.skipped}`, '', '', '', '', '', '', '', '', '']
     : [
         r.scenario,
         r.produced,
@@ -67,6 +68,7 @@ const rows = results.map((r) =>
         r.deadLettered,
         r.duplicates,
         r.lost,
+        r.wrongCode,
         r.restarts,
         r.crashes,
         r.committedAtEnd ? 'yes' : 'NO',
@@ -86,6 +88,7 @@ writeFileSync(
   `${JSON.stringify({ options: { ...options, log: undefined }, results }, null, 2)}\n`,
 );
 const failed = results.some(
-  (r) => !r.skipped && (r.lost > 0 || r.duplicates > 0 || r.crashes > 0 || !r.committedAtEnd),
+  (r) =>
+    !r.skipped && (r.lost > 0 || r.wrongCode > 0 || r.duplicates > 0 || r.crashes > 0 || !r.committedAtEnd),
 );
 process.exit(failed ? 1 : 0);

@@ -5,7 +5,7 @@
  * - Valid variant messages each describe one new site with one ALT allele: one LanceDB row, one
  *   Variant node, `carriers` CARRIED_BY edges and `genes` IN_GENE edges.
  * - Valid embeddings (JSON, float32 or Arrow) each have a unique id: one row in the embeddings table.
- * - Hostile messages (hostile.ts) must each end on the dead-letter topic.
+ * - Hostile messages (hostile.ts) must each end on the dead-letter topic, with one of their codes.
  * Every message has a unique key, and a message is recorded once the broker acknowledged it. A
  * send that failed is sent again (possibly twice in the log: the verifier counts keys, not sends).
  */
@@ -18,7 +18,7 @@ import { mulberry32 } from '../producer/prng.ts';
 export type Expectation =
   | { kind: 'variant'; variantId: string; carriers: number; genes: number }
   | { kind: 'embedding'; ids: string[] }
-  | { kind: 'hostile'; what: string };
+  | { kind: 'hostile'; what: string; codes: readonly string[] };
 
 export interface LedgerEntry {
   key: string;

@@ -16,7 +16,7 @@ import { createKafka } from '../consumers/kafka-client.ts';
 import { caughtUp, ensureTopics } from '../consumers/topics.ts';
 import { mulberry32 } from '../producer/prng.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import { hostileMessages } from './hostile.ts';
+import { HOSTILE_MAX_CALLS, hostileMessages } from './hostile.ts';
 import { embeddingMessages, LedgerProducer, type Outgoing, variantMessages } from './ledger.ts';
 import { emptyVerdict, type Verdict, verify } from './verify.ts';
 
@@ -258,7 +258,8 @@ export async function runScenario(name: ScenarioName, options: ScenarioOptions):
 function extraEnv(name: ScenarioName): Record<string, string> {
   if (name === 'failing-sink')
     return { VARSTREAM_TEST_SINK_FAILURE_RATE: '0.3', VARSTREAM_TEST_SINK_REJECT_EVERY: '97' };
-  if (name === 'hostile-input') return { VARSTREAM_PIPELINES: 'variants,embeddings' };
+  if (name === 'hostile-input')
+    return { VARSTREAM_PIPELINES: 'variants,embeddings', VARSTREAM_MAX_CALLS: String(HOSTILE_MAX_CALLS) };
   // Kuzu is a single-writer embedded database (one process per graph): the members that scale
   // out are those of the vector pipeline, which writes LanceDB only.
   if (name === 'group-1-3-1') return { VARSTREAM_VARIANT_SINKS: 'lancedb' };

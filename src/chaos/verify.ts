@@ -2,7 +2,8 @@
  * Checks what landed against the chaos producer's ledger, after the consumer has stopped:
  * - every valid variant key: exactly one LanceDB row, one Kuzu Variant node, and exactly its
  *   CARRIED_BY and IN_GENE edges; every valid embedding id: exactly one row;
- * - or, instead, the key on the dead-letter topic with a reason (hostile messages must be there);
+ * - or, instead, the key on the dead-letter topic with a reason (hostile messages must be there,
+ *   with the code their generator expects);
  * - the group's committed offsets equal the end offsets of every topic it consumes.
  */
 import * as lancedb from '@lancedb/lancedb';
@@ -21,6 +22,8 @@ export interface Verdict {
   duplicates: number;
   /** Keys neither fully stored nor dead-lettered (including hostile ones not dead-lettered). */
   lost: number;
+  /** Hostile keys dead-lettered with a code other than the one(s) their generator expects. */
+  wrongCode: number;
   committedAtEnd: boolean;
   /** Dead letters of the ledger's keys by error code. */
   codes: Record<string, number>;
@@ -59,8 +62,14 @@ export async function verify(
     const dead = letters.get(entry.key);
     const { expect } = entry;
     if (expect.kind === 'hostile') {
-      if (dead) verdict.deadLettered++;
-      else {
+      const codes = (dead ?? []).map((letter) => letter.slice(0, letter.indexOf(':')));
+      if (dead && codes.every((code) => expect.codes.includes(code))) verdict.deadLettered++;
+      else if (dead) {
+        verdict.wrongCode++;
+        problem(
+          `hostile ${entry.key} (${expect.what}) dead-lettered ${codes.join(', ')}, expected ${expect.codes.join(' or ')}`,
+        );
+      } else {
         verdict.lost++;
         problem(`hostile ${entry.key} (${expect.what}) is not on the dead-letter topic`);
       }
@@ -109,6 +118,7 @@ export function emptyVerdict(): Verdict {
     deadLettered: 0,
     duplicates: 0,
     lost: 0,
+    wrongCode: 0,
     committedAtEnd: true,
     codes: {},
     problems: [],
