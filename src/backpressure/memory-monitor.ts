@@ -9,7 +9,7 @@
  * the micro-batchers and reported beside it.
  */
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../telemetry/logger.ts';
+import type { Logger } from '../core/logger.ts';
 import { type MemoryBudget, readCgroupWorkingSet } from './memory-budget.ts';
 
 export const MemoryLevel = { NORMAL: 0, WARNING: 1, CRITICAL: 2, EMERGENCY: 3 } as const;

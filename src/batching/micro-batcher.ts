@@ -18,11 +18,9 @@
  *   SUSPECT_ATTEMPTS times at each size, then treated as a rejection.
  */
 import PQueue from 'p-queue';
-import { PauseReason } from '../backpressure/pause-controller.ts';
-import type { DeadLetter, DeadLetterPublisher } from '../consumers/dead-letter.ts';
-import type { OffsetRange, OffsetTracker } from '../consumers/offset-tracker.ts';
 import { DeadLetterCode } from '../contract/errors.ts';
-import { type BackoffOptions, retryForever } from '../sinks/retry.ts';
+import type { DeadLetter, DeadLetterPublisher, HeldMessage } from '../core/messages.ts';
+import { PauseReason } from '../core/pause-reason.ts';
 import {
   type BatchRange,
   isRejection,
@@ -30,8 +28,10 @@ import {
   RecordRejectedError,
   type Sink,
   type SinkBatch,
-} from '../sinks/sink.ts';
+} from '../core/sink.ts';
 import { type BatchTrace, type BatchTracer, LinkCollector } from '../telemetry/tracing.ts';
+import type { OffsetRange, OffsetTracker } from './offset-tracker.ts';
+import { type BackoffOptions, retryForever } from './retry.ts';
 
 /**
  * Attempts of a write that fails with a suspect error (SinkError.suspect) before the batch is split
@@ -50,11 +50,7 @@ export interface BatchPayload<D> {
   add(decoded: D, lineage: { topic: string; partition: number; offset: number }): void;
 }
 
-/**
- * A message a batch holds until it is written: its original bytes, to re-decode it when a sink
- * rejects the batch and to dead-letter it with those bytes. Accounted in the batch's bytes.
- */
-export type HeldMessage = Omit<DeadLetter, 'code' | 'reason' | 'topic'>;
+export type { HeldMessage };
 
 export interface MicroBatcherEvents {
   /** The topic should pause (true) or may resume (false) for `reason`. */

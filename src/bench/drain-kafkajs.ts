@@ -6,7 +6,7 @@
  */
 import { loadConfig } from '../config/index.ts';
 import { consumerConfig, createKafka } from '../consumers/kafka-client.ts';
-import { createLogger } from '../telemetry/logger.ts';
+import { createLogger } from '../core/logger.ts';
 
 const config = loadConfig();
 const logger = createLogger('info');

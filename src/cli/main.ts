@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { ensureTopics } from '../consumers/topics.ts';
+import { createLogger } from '../core/logger.ts';
 import { EMBEDDING_ENCODINGS, type EmbeddingEncoding } from '../producer/embedding-encoding.ts';
 import { produceEmbeddings } from '../producer/produce-embeddings.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
@@ -19,7 +20,6 @@ import {
   queryGraph,
 } from '../query/graph.ts';
 import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
-import { createLogger } from '../telemetry/logger.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
 import { consume } from './consume.ts';
 import { DEMO_VCF, demo, formatSummary } from './demo.ts';

@@ -4,7 +4,7 @@
  * (a rebalance) is expected and dropped: the new owner re-reads from the last committed offset.
  */
 import type { Consumer } from 'kafkajs';
-import type { Logger } from '../telemetry/logger.ts';
+import type { Logger } from '../core/logger.ts';
 
 export interface CommittedOffset {
   topic: string;

@@ -3,25 +3,9 @@
  * key, value and headers, plus `dlq-*` headers that say where it came from and why it failed.
  */
 import type { IHeaders, Producer } from 'kafkajs';
-import type { DeadLetterCode } from '../contract/errors.ts';
+import type { DeadLetter, DeadLetterPublisher } from '../core/messages.ts';
 
-export interface DeadLetter {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** The original message timestamp (ms since epoch, as a string). */
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: IHeaders;
-  code: DeadLetterCode;
-  reason: string;
-}
-
-/** Where dead letters go; the micro-batcher waits for `publish` before committing past them. */
-export interface DeadLetterPublisher {
-  publish(letters: readonly DeadLetter[]): Promise<void>;
-}
+export type { DeadLetter, DeadLetterPublisher };
 
 const MAX_REASON_LENGTH = 1000;
 

@@ -11,7 +11,7 @@
  * messages are accepted, and what the pipeline counts is what it holds.
  */
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import type { HeldMessage } from '../batching/micro-batcher.ts';
+import type { HeldMessage } from '../core/messages.ts';
 
 /** The message as the pipeline holds it (its own copies of key, value and headers) and its bytes. */
 export function holdMessage(partition: number, message: KafkaMessage): { held: HeldMessage; bytes: number } {

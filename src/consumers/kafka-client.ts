@@ -12,7 +12,7 @@ import {
 } from 'kafkajs';
 import { ConfigError, readKafkaTls } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../telemetry/logger.ts';
+import type { Logger } from '../core/logger.ts';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.ERROR]: 'error',

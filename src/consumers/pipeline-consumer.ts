@@ -29,12 +29,13 @@ import {
   type HeldMessage,
   MicroBatcher,
 } from '../batching/micro-batcher.ts';
+import { OffsetTracker } from '../batching/offset-tracker.ts';
 import type { Config } from '../config/schema.ts';
 import { DeadLetterCode, DecodeError } from '../contract/errors.ts';
 import type { RawMessage } from '../contract/raw-message.ts';
-import type { Sink } from '../sinks/sink.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Sink } from '../core/sink.ts';
 import { type HealthServer, READINESS } from '../telemetry/health.ts';
-import type { Logger } from '../telemetry/logger.ts';
 import { adminOffsets, type ConsumerMetrics, LagPoller, timedCommits } from '../telemetry/metrics.ts';
 import type { BatchTracer } from '../telemetry/tracing.ts';
 import { CommitQueue } from './commit-queue.ts';
@@ -46,7 +47,6 @@ import {
 } from './dead-letter.ts';
 import { holdMessage } from './held-message.ts';
 import { consumerConfig } from './kafka-client.ts';
-import { OffsetTracker } from './offset-tracker.ts';
 import { deadLetterMaxBytes } from './topics.ts';
 
 /** Longest stretch of decoding in `eachBatch` between two yields and heartbeats. */

@@ -3,9 +3,9 @@ import { EmbeddingBatch } from '../batching/embedding-batch.ts';
 import type { Config } from '../config/schema.ts';
 import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
 import { type DecodedEmbeddings, decodeEmbeddingMessage } from '../contract/embedding-decoder.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Sink } from '../core/sink.ts';
 import { LanceEmbeddingsSink, VectorDimension } from '../sinks/lancedb/embeddings-sink.ts';
-import type { Sink } from '../sinks/sink.ts';
-import type { Logger } from '../telemetry/logger.ts';
 import { upkeepPolicy } from './upkeep.ts';
 
 export type EmbeddingPipeline = PipelineSpec<EmbeddingBatch, DecodedEmbeddings>;

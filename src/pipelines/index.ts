@@ -1,11 +1,11 @@
 /** The pipelines the configuration selects. */
 import type { Config } from '../config/schema.ts';
 import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Sink } from '../core/sink.ts';
 import { DelayedSink } from '../sinks/delayed-sink.ts';
 import { FaultInjectingSink } from '../sinks/fault-injecting-sink.ts';
 import { VectorDimension } from '../sinks/lancedb/embeddings-sink.ts';
-import type { Sink } from '../sinks/sink.ts';
-import type { Logger } from '../telemetry/logger.ts';
 import { embeddingPipeline, embeddingSink } from './embeddings.ts';
 import { variantPipeline, variantSinks } from './variants.ts';
 

@@ -4,11 +4,11 @@ import type { Config } from '../config/schema.ts';
 import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
 import type { VariantLimits } from '../contract/limits.ts';
 import { type DecodedVariantMessage, decodeVariantMessage } from '../contract/variant-decoder.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Sink } from '../core/sink.ts';
 import { KuzuGraphSink } from '../sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
 import { LanceVariantsSink } from '../sinks/lancedb/variants-sink.ts';
-import type { Sink } from '../sinks/sink.ts';
-import type { Logger } from '../telemetry/logger.ts';
 import { upkeepPolicy } from './upkeep.ts';
 
 export type VariantPipeline = PipelineSpec<VariantBatch, DecodedVariantMessage>;

@@ -16,8 +16,8 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../telemetry/logger.ts';
-import type { Sink, SinkBatch, SinkResult } from './sink.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Sink, SinkBatch, SinkResult } from '../core/sink.ts';
 
 export class DelayedSink<P> implements Sink<P> {
   readonly name: string;

@@ -8,7 +8,7 @@
  *   ranges include an offset o with o % N === N - 1. Split down to one message, exactly those
  *   messages are refused, so the dead letters they become are predictable.
  */
-import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from './sink.ts';
+import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../core/sink.ts';
 
 export interface InjectedFaults {
   failureRate: number;

@@ -12,7 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../core/logger.ts';
 
 export const READINESS = {
   KAFKA_CONNECTED: 'kafka-connected',

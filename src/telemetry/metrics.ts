@@ -19,9 +19,9 @@ import {
   type ObservableResult,
 } from '@opentelemetry/api';
 import type { Admin, Consumer } from 'kafkajs';
-import { PauseReason } from '../backpressure/pause-controller.ts';
 import { DeadLetterCode } from '../contract/errors.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../core/logger.ts';
+import { PauseReason } from '../core/pause-reason.ts';
 import { ATTR, errorType, MESSAGING_SYSTEM, SCOPE_NAME } from './semconv.ts';
 
 export type MetricKind = 'counter' | 'histogram' | 'gauge';

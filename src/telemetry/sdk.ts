@@ -40,8 +40,8 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import type { Logger } from '../core/logger.ts';
 import type { MetricsHandler } from './health.ts';
-import type { Logger } from './logger.ts';
 import { DEFAULT_MAX_LINKS } from './tracing.ts';
 
 export const SAMPLERS = [

@@ -28,7 +28,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { IHeaders } from 'kafkajs';
-import type { BatchRange } from '../sinks/sink.ts';
+import type { BatchRange } from '../core/sink.ts';
 import { type ConsumerMetrics, DEAD_LETTER_SINK } from './metrics.ts';
 import { ATTR, errorType, MESSAGING_SYSTEM, SCOPE_NAME, SPAN_NAMES } from './semconv.ts';
 

@@ -19,7 +19,7 @@ import { caughtUp } from '../../src/consumers/topics.ts';
 import { configuredPipelines } from '../../src/pipelines/index.ts';
 import { variantPipeline, variantSinks } from '../../src/pipelines/variants.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
-import type { Sink } from '../../src/sinks/sink.ts';
+import type { Sink } from '../../src/core/sink.ts';
 import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

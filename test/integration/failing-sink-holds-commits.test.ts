@@ -9,7 +9,7 @@ import type { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { variantSinks } from '../../src/pipelines/variants.ts';
-import type { Sink, SinkBatch } from '../../src/sinks/sink.ts';
+import type { Sink, SinkBatch } from '../../src/core/sink.ts';
 import {
   committedOffsets,
   countStores,

@@ -22,7 +22,7 @@ import type { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
-import type { Sink, SinkBatch } from '../../src/sinks/sink.ts';
+import type { Sink, SinkBatch } from '../../src/core/sink.ts';
 import { silentLogger, testConsumer, uniqueName, waitUntilCaughtUp } from '../helpers/kafka.ts';
 import { makeTestPki, type TestPki } from '../helpers/tls.ts';
 

@@ -22,7 +22,7 @@ import {
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
 import { lanceSession } from '../../src/sinks/lancedb/open-table.ts';
 import { LanceVariantsSink } from '../../src/sinks/lancedb/variants-sink.ts';
-import type { SinkBatch } from '../../src/sinks/sink.ts';
+import type { SinkBatch } from '../../src/core/sink.ts';
 import { silentLogger } from '../helpers/kafka.ts';
 
 const site = { chrom: 'chr17', pos: 43045712, ref: 'G', alt: ['A', 'T'], genes: ['BRCA1'] };

@@ -12,7 +12,13 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { VariantBatch } from '../../batching/variant-batch.ts';
-import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
+import {
+  RecordRejectedError,
+  type Sink,
+  type SinkBatch,
+  SinkError,
+  type SinkResult,
+} from '../../core/sink.ts';
 import { CsvFile } from './csv-file.ts';
 import { READ_OFFSETS, BATCH_STATEMENTS as S, variantTable } from './graph-schema.ts';
 import type { KuzuStore, Row } from './kuzu-store.ts';

@@ -6,7 +6,13 @@
  */
 import type { Schema } from 'apache-arrow';
 import type { EmbeddingBatch } from '../../batching/embedding-batch.ts';
-import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
+import {
+  RecordRejectedError,
+  type Sink,
+  type SinkBatch,
+  SinkError,
+  type SinkResult,
+} from '../../core/sink.ts';
 import { embeddingsSchema, embeddingsToArrow, vectorDimension } from './embedding-arrow.ts';
 import { type LanceTableOptions, type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep } from './table-upkeep.ts';

@@ -12,7 +12,7 @@
  */
 import * as lancedb from '@lancedb/lancedb';
 import type { Schema } from 'apache-arrow';
-import type { Logger } from '../../telemetry/logger.ts';
+import type { Logger } from '../../core/logger.ts';
 import type { UpkeepEvent, UpkeepPolicy } from './table-upkeep.ts';
 
 export interface OpenedTable {

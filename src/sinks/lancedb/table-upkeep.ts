@@ -16,7 +16,7 @@
  */
 import * as lancedb from '@lancedb/lancedb';
 import type { DistanceType, VectorIndexType } from '../../config/schema.ts';
-import type { Logger } from '../../telemetry/logger.ts';
+import type { Logger } from '../../core/logger.ts';
 
 export interface UpkeepPolicy {
   /** Writes between two optimize() runs; 0 disables compaction and cleanup. */

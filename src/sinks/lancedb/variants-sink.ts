@@ -3,7 +3,13 @@
  * matched, insert when not), so a redelivered batch replaces rows instead of adding them.
  */
 import type { VariantBatch } from '../../batching/variant-batch.ts';
-import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../sink.ts';
+import {
+  RecordRejectedError,
+  type Sink,
+  type SinkBatch,
+  SinkError,
+  type SinkResult,
+} from '../../core/sink.ts';
 import { type LanceTableOptions, type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep } from './table-upkeep.ts';
 import { VARIANTS_SCHEMA, variantsToArrow } from './variant-arrow.ts';

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { metrics, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { HealthServer } from '../../../src/telemetry/health.ts';
-import { createLogger } from '../../../src/telemetry/logger.ts';
+import { createLogger } from '../../../src/core/logger.ts';
 import { ConsumerMetrics } from '../../../src/telemetry/metrics.ts';
 import { startTelemetry, telemetrySettingsFromEnv } from '../../../src/telemetry/sdk.ts';
 import { spanContextFromHeaders, traceOutgoingMessage } from '../../../src/telemetry/tracing.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OffsetTracker } from '../../../src/consumers/offset-tracker.ts';
+import { OffsetTracker } from '../../../src/batching/offset-tracker.ts';
 
 test('a single done range commits one past its last offset', () => {
   const t = new OffsetTracker();

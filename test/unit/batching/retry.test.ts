@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, retryForever } from '../../../src/sinks/retry.ts';
+import { backoffDelay, retryForever } from '../../../src/batching/retry.ts';
 
 test('backoff doubles from the initial delay and is capped, with jitter in [d/2, d]', () => {
   const opts = { initialMs: 100, maxMs: 1000 };

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { context, type SpanContext } from '@opentelemetry/api';
-import { createLogger } from '../../../src/telemetry/logger.ts';
-import { createHarness, type Harness } from './harness.ts';
+import { createLogger } from '../../../src/core/logger.ts';
+import { createHarness, type Harness } from '../telemetry/harness.ts';
 
 let h: Harness;
 before(() => {
