@@ -16,10 +16,10 @@ import { type Config, type ConfigOverrides, loadConfig } from '../../src/config/
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { PipelineConsumer, type PipelineSpec } from '../../src/consumers/pipeline-consumer.ts';
 import { caughtUp } from '../../src/consumers/topics.ts';
+import type { Sink } from '../../src/core/sink.ts';
 import { configuredPipelines } from '../../src/pipelines/index.ts';
 import { variantPipeline, variantSinks } from '../../src/pipelines/variants.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
-import type { Sink } from '../../src/core/sink.ts';
 import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -8,8 +8,8 @@ import { before, test } from 'node:test';
 import type { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
-import { variantSinks } from '../../src/pipelines/variants.ts';
 import type { Sink, SinkBatch } from '../../src/core/sink.ts';
+import { variantSinks } from '../../src/pipelines/variants.ts';
 import {
   committedOffsets,
   countStores,

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { SinkError } from '../../src/core/sink.ts';
 import { GRAPH_DDL, VARIANT_TABLES } from '../../src/sinks/kuzu/graph-schema.ts';
 import { KuzuGraphSink } from '../../src/sinks/kuzu/graph-sink.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
-import { SinkError } from '../../src/core/sink.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const POOL = 64 * 1024 * 1024;

@@ -14,6 +14,7 @@ import { describe, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
 import { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { decodeVariantMessage } from '../../src/contract/variant-decoder.ts';
+import type { SinkBatch } from '../../src/core/sink.ts';
 import {
   CHECKPOINT_EVERY_WRITES,
   KuzuGraphSink,
@@ -22,7 +23,6 @@ import {
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
 import { lanceSession } from '../../src/sinks/lancedb/open-table.ts';
 import { LanceVariantsSink } from '../../src/sinks/lancedb/variants-sink.ts';
-import type { SinkBatch } from '../../src/core/sink.ts';
 import { silentLogger } from '../helpers/kafka.ts';
 
 const site = { chrom: 'chr17', pos: 43045712, ref: 'G', alt: ['A', 'T'], genes: ['BRCA1'] };

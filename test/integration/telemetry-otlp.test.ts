@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { HealthServer } from '../../src/telemetry/health.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { HealthServer } from '../../src/telemetry/health.ts';
 import { ConsumerMetrics, METRIC_SPECS, prometheusName, timedCommits } from '../../src/telemetry/metrics.ts';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/sdk.ts';
 import { ATTR } from '../../src/telemetry/semconv.ts';

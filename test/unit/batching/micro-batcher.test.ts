@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PauseReason } from '../../../src/backpressure/pause-controller.ts';
 import { type BatchLimits, MicroBatcher } from '../../../src/batching/micro-batcher.ts';
-import type { DeadLetter } from '../../../src/consumers/dead-letter.ts';
 import { OffsetTracker } from '../../../src/batching/offset-tracker.ts';
+import type { DeadLetter } from '../../../src/consumers/dead-letter.ts';
 import { RecordRejectedError, type Sink, type SinkBatch, SinkError } from '../../../src/core/sink.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
