@@ -131,6 +131,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'VARSTREAM_PIPELINES', path: 'pipelines', description: 'Pipelines this process runs' },
   { env: 'VARSTREAM_VARIANT_SINKS', path: 'variants.sinks', description: 'Sinks of the variant pipeline' },
   {
+    env: 'VARSTREAM_EMBEDDING_SINKS',
+    path: 'embeddings.sinks',
+    description: 'Sinks of the embedding pipeline',
+  },
+  {
     env: 'VARSTREAM_EMBEDDING_DIM',
     path: 'embeddings.dim',
     description: "Vector dimension (unset: the table's, or 1536 for a new table)",

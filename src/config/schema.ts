@@ -105,6 +105,8 @@ const kafkaSasl = z
 
 export const VARIANT_SINKS = ['lancedb', 'kuzu'] as const;
 export type VariantSinkName = (typeof VARIANT_SINKS)[number];
+export const EMBEDDING_SINKS = ['lancedb'] as const;
+export type EmbeddingSinkName = (typeof EMBEDDING_SINKS)[number];
 
 export const VECTOR_INDEX_TYPES = ['hnsw_sq', 'hnsw_pq', 'ivf_pq', 'none'] as const;
 export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
@@ -177,6 +179,7 @@ export const configSchema = z.object({
     maxInfoDepth: int(1, 1_000).default(DEFAULT_VARIANT_LIMITS.maxInfoDepth),
   }),
   embeddings: z.object({
+    sinks: nameList(EMBEDDING_SINKS).default(['lancedb']),
     /** Vector dimension; unset: the existing table's, or 1536 for a new table. */
     dim: int(1, 65_536).optional(),
     /** Distance of the vector index and of `query similar`. */

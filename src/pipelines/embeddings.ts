@@ -1,28 +1,22 @@
-/** The embedding pipeline: the embeddings topic, the three-encoding decoder, the LanceDB sink. */
+/** The embedding pipeline: the embeddings topic, the three-encoding decoder, the configured sinks. */
 import { EmbeddingBatch } from '../batching/embedding-batch.ts';
 import type { Config } from '../config/schema.ts';
 import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
 import { type DecodedEmbeddings, decodeEmbeddingMessage } from '../contract/embedding-decoder.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../core/sink.ts';
-import { LanceEmbeddingsSink, VectorDimension } from '../sinks/lancedb/embeddings-sink.ts';
-import { upkeepPolicy } from './upkeep.ts';
+import { VectorDimension } from '../sinks/lancedb/embeddings-sink.ts';
+import { EMBEDDING_SINK_FACTORIES } from '../sinks/registry.ts';
 
 export type EmbeddingPipeline = PipelineSpec<EmbeddingBatch, DecodedEmbeddings>;
 
-export function embeddingSink(
+/** The configured embedding sinks, in the configured order. */
+export function embeddingSinks(
   config: Config,
   logger: Logger,
   dimension: VectorDimension,
-): LanceEmbeddingsSink {
-  return new LanceEmbeddingsSink({
-    uri: config.lancedb.uri,
-    table: config.lancedb.embeddingsTable,
-    cache: config.lancedb,
-    dimension,
-    upkeep: upkeepPolicy(config),
-    logger,
-  });
+): Sink<EmbeddingBatch>[] {
+  return config.embeddings.sinks.map((name) => EMBEDDING_SINK_FACTORIES[name]({ config, logger, dimension }));
 }
 
 /**
@@ -39,6 +33,6 @@ export function embeddingPipeline(
     topic: config.topics.embeddings,
     decode: (message) => decodeEmbeddingMessage(message, dimension.value),
     newPayload: () => new EmbeddingBatch(),
-    sinks: options.sinks ?? [embeddingSink(config, logger, dimension)],
+    sinks: options.sinks ?? embeddingSinks(config, logger, dimension),
   };
 }

@@ -6,7 +6,7 @@ import type { Sink } from '../core/sink.ts';
 import { DelayedSink } from '../sinks/delayed-sink.ts';
 import { FaultInjectingSink } from '../sinks/fault-injecting-sink.ts';
 import { VectorDimension } from '../sinks/lancedb/embeddings-sink.ts';
-import { embeddingPipeline, embeddingSink } from './embeddings.ts';
+import { embeddingPipeline, embeddingSinks } from './embeddings.ts';
 import { variantPipeline, variantSinks } from './variants.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types run side by side
@@ -30,7 +30,7 @@ export function configuredPipelines(config: Config, logger: Logger): PipelineSpe
     const dimension = new VectorDimension(config.embeddings.dim);
     return embeddingPipeline(config, logger, {
       dimension,
-      sinks: slow([embeddingSink(config, logger, dimension)]),
+      sinks: slow(embeddingSinks(config, logger, dimension)),
     });
   });
 }

@@ -6,28 +6,13 @@ import type { VariantLimits } from '../contract/limits.ts';
 import { type DecodedVariantMessage, decodeVariantMessage } from '../contract/variant-decoder.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../core/sink.ts';
-import { KuzuGraphSink } from '../sinks/kuzu/graph-sink.ts';
-import { KuzuStore } from '../sinks/kuzu/kuzu-store.ts';
-import { LanceVariantsSink } from '../sinks/lancedb/variants-sink.ts';
-import { upkeepPolicy } from './upkeep.ts';
+import { VARIANT_SINK_FACTORIES } from '../sinks/registry.ts';
 
 export type VariantPipeline = PipelineSpec<VariantBatch, DecodedVariantMessage>;
 
+/** The configured variant sinks, in the configured order. */
 export function variantSinks(config: Config, logger: Logger): Sink<VariantBatch>[] {
-  return config.variants.sinks.map((name) =>
-    name === 'lancedb'
-      ? new LanceVariantsSink({
-          uri: config.lancedb.uri,
-          table: config.lancedb.variantsTable,
-          cache: config.lancedb,
-          upkeep: upkeepPolicy(config),
-          logger,
-        })
-      : new KuzuGraphSink(new KuzuStore(config.kuzu.path, config.kuzu.bufferPoolBytes), {
-          // What the batches since the last checkpoint staged stays in the pool until it: an eighth.
-          checkpointBytes: Math.max(4 * 1024 * 1024, Math.floor(config.kuzu.bufferPoolBytes / 8)),
-        }),
-  );
+  return config.variants.sinks.map((name) => VARIANT_SINK_FACTORIES[name]({ config, logger }));
 }
 
 /** The per-message bounds of the configuration (README, "Bounded work per message"). */

@@ -1,5 +1,5 @@
-import type { Config } from '../config/schema.ts';
-import type { UpkeepPolicy } from '../sinks/lancedb/table-upkeep.ts';
+import type { Config } from '../../config/schema.ts';
+import type { UpkeepPolicy } from './table-upkeep.ts';
 
 /** The LanceDB table upkeep policy the configuration sets. */
 export function upkeepPolicy(config: Config): UpkeepPolicy {
