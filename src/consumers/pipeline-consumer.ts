@@ -21,6 +21,7 @@ import {
   MemoryMonitor,
   type MemorySample,
 } from '../backpressure/memory-monitor.ts';
+import { MemoryPolicy } from '../backpressure/memory-policy.ts';
 import { PauseController, PauseReason } from '../backpressure/pause-controller.ts';
 import { AdaptiveBatchSize } from '../batching/adaptive.ts';
 import {
@@ -123,8 +124,6 @@ export class PipelineConsumer extends EventEmitter {
   /** Set when a batch failed permanently: the consumer must stop and report failure. */
   failure: unknown;
   private readonly memory: MemoryMonitor | undefined;
-  private emptySince: number | undefined;
-  private lastShrink = 0;
   /** This member's partitions per topic, from the last join. */
   private assignment = new Map<string, number[]>();
   /** The offsets this member committed, `topic:partition` -> offset (for the lag gauge). */
@@ -154,8 +153,26 @@ export class PipelineConsumer extends EventEmitter {
         logger: this.log,
         pipelineBytes: () => this.bytesHeld,
       });
-      this.memory.on('level', (level: MemoryLevel) => this.onMemoryLevel(level));
-      this.memory.on('sample', (sample: MemorySample) => this.onMemorySample(sample));
+      const policy = new MemoryPolicy({
+        pipelines: () =>
+          [...this.pipelines].map(([topic, p]) => ({
+            topic,
+            bytesByPartition: p.batcher.bytesByPartition,
+            flush: () => p.batcher.flush(),
+            restoreBatchSize: () => p.batcher.setBatchSize(p.adaptive.maxRows, p.adaptive.maxBytes),
+            halveBatchSize: () => {
+              const { maxRows, maxBytes } = p.adaptive.halved(p.batcher.batchLimits);
+              p.batcher.setBatchSize(maxRows, maxBytes);
+            },
+          })),
+        pauses: this.pauses,
+        logger: this.log,
+      });
+      this.memory.on('level', (level: MemoryLevel) => {
+        this.emit('memory-level', { level: LEVEL_NAMES[level] });
+        policy.onLevel(level);
+      });
+      this.memory.on('sample', (sample: MemorySample) => policy.onSample(sample));
     }
     const { metrics, tracing } = options.telemetry ?? {};
     this.commits = new CommitQueue(
@@ -519,87 +536,6 @@ export class PipelineConsumer extends EventEmitter {
     const reasons = partitions.map((p) => this.pauses.reasonsOf(topic, p));
     this.log.info({ topic, partitions, reasons }, paused ? 'paused partitions' : 'resumed partitions');
     this.emit(paused ? 'pause' : 'resume', { topic, partitions, reasons: [...new Set(reasons.flat())] });
-  }
-
-  /**
-   * WARNING pauses the partitions holding the most bytes (at least half of what is held);
-   * CRITICAL pauses every partition and flushes now; EMERGENCY also halves batch sizes (again
-   * every second while it lasts); NORMAL resumes everything paused for memory.
-   */
-  private onMemoryLevel(level: MemoryLevel): void {
-    this.emit('memory-level', { level: LEVEL_NAMES[level] });
-    this.pauses.clear(PauseReason.MEMORY);
-    if (level === MemoryLevel.NORMAL) {
-      for (const p of this.pipelines.values())
-        p.batcher.setBatchSize(p.adaptive.maxRows, p.adaptive.maxBytes);
-      return;
-    }
-    // Logged here, at the transition: a partition already paused (e.g. buffer-full) only gains a
-    // reason, and no 'paused partitions' line says so.
-    if (level === MemoryLevel.WARNING) {
-      const heaviest = this.heaviestPartitions();
-      for (const [topic, partitions] of heaviest) this.pauses.add(topic, PauseReason.MEMORY, partitions);
-      this.log.info(
-        { memoryLevel: LEVEL_NAMES[level], partitions: Object.fromEntries(heaviest) },
-        'paused for memory',
-      );
-      return;
-    }
-    for (const [topic, p] of this.pipelines) {
-      this.pauses.add(topic, PauseReason.MEMORY);
-      p.batcher.flush();
-    }
-    this.log.info(
-      { memoryLevel: LEVEL_NAMES[level], topics: [...this.pipelines.keys()] },
-      'paused for memory',
-    );
-    if (level === MemoryLevel.EMERGENCY) this.shrinkBatches();
-  }
-
-  private onMemorySample(sample: MemorySample): void {
-    const level = this.memory?.level ?? MemoryLevel.NORMAL;
-    if (level === MemoryLevel.EMERGENCY && performance.now() - this.lastShrink > 1_000) this.shrinkBatches();
-    // Pausing can only free what the pipelines hold. If they hold nothing and memory stays high, it
-    // is held elsewhere (the allocator, caches): resume rather than stall forever.
-    if (level === MemoryLevel.NORMAL || sample.pipelineBytes > 0) {
-      this.emptySince = undefined;
-      return;
-    }
-    this.emptySince ??= performance.now();
-    if (performance.now() - this.emptySince > 5_000 && this.pauses.paused().length > 0) {
-      this.log.warn(
-        { usedMiB: Math.round(sample.usedBytes / 2 ** 20) },
-        'memory stays high with nothing buffered: resuming partitions paused for memory',
-      );
-      this.pauses.clear(PauseReason.MEMORY);
-      this.emptySince = undefined;
-    }
-  }
-
-  /** Halves every pipeline's batch size, down to the adaptive floor (a quarter of the ceiling). */
-  private shrinkBatches(): void {
-    this.lastShrink = performance.now();
-    for (const p of this.pipelines.values()) {
-      const { maxRows, maxBytes } = p.adaptive.halved(p.batcher.batchLimits);
-      p.batcher.setBatchSize(maxRows, maxBytes);
-    }
-  }
-
-  /** Per topic, the partitions holding the most bytes: together at least half of all held. */
-  private heaviestPartitions(): Map<string, number[]> {
-    const all: { topic: string; partition: number; bytes: number }[] = [];
-    for (const [topic, p] of this.pipelines)
-      for (const [partition, bytes] of p.batcher.bytesByPartition) all.push({ topic, partition, bytes });
-    all.sort((a, b) => b.bytes - a.bytes);
-    const total = all.reduce((n, x) => n + x.bytes, 0);
-    const out = new Map<string, number[]>();
-    let taken = 0;
-    for (const x of all) {
-      if (taken >= total / 2) break;
-      out.set(x.topic, [...(out.get(x.topic) ?? []), x.partition]);
-      taken += x.bytes;
-    }
-    return out;
   }
 }
 
