@@ -3,8 +3,8 @@
  * offsets for the same partition replace older ones. A commit refused because the group moved on
  * (a rebalance) is expected and dropped: the new owner re-reads from the last committed offset.
  */
-import type { Consumer } from 'kafkajs';
 import type { Logger } from '../core/logger.ts';
+import type { Source } from '../core/source.ts';
 
 export interface CommittedOffset {
   topic: string;
@@ -21,7 +21,7 @@ export class CommitQueue {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly consumer: Pick<Consumer, 'commitOffsets'>,
+    private readonly consumer: Pick<Source, 'commitOffsets'>,
     private readonly log: Logger,
     private readonly onCommitted: (offset: CommittedOffset) => void,
   ) {}

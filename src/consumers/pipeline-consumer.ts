@@ -1,20 +1,12 @@
 /**
- * The Kafka side of varstream: one consumer-group member running one or more pipelines (a topic,
- * its decoder, its sinks). It fetches, decodes, hands messages to each pipeline's micro-batcher,
- * dead-letters what cannot be decoded, pauses topics on request, and commits the offsets the
- * offset tracker releases. Its kafkajs consumer (like the bench's bare ceiling) takes its settings
- * from kafka-client.ts's consumerConfig.
+ * The runner: one consumer-group member running one or more pipelines (a topic, its decoder, its
+ * sinks). It takes fetched batches from its Source (src/core/source.ts; kafkajs by default,
+ * kafkajs-source.ts), decodes, hands messages to each pipeline's micro-batcher, dead-letters what
+ * cannot be decoded, pauses partitions on request, and commits the offsets the offset tracker
+ * releases.
  */
 import { EventEmitter } from 'node:events';
-import {
-  type Consumer,
-  type EachBatchPayload,
-  type IHeaders,
-  type Kafka,
-  type KafkaMessage,
-  Partitioners,
-  type Producer,
-} from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import {
   LEVEL_NAMES,
   MemoryLevel,
@@ -35,7 +27,9 @@ import type { Config } from '../config/schema.ts';
 import { DeadLetterCode, DecodeError } from '../contract/errors.ts';
 import type { RawMessage } from '../contract/raw-message.ts';
 import type { Logger } from '../core/logger.ts';
+import type { MessageHeaders } from '../core/messages.ts';
 import type { Sink } from '../core/sink.ts';
+import type { FetchedBatch, Source } from '../core/source.ts';
 import { type HealthServer, READINESS } from '../telemetry/health.ts';
 import { adminOffsets, type ConsumerMetrics, LagPoller, timedCommits } from '../telemetry/metrics.ts';
 import type { BatchTracer } from '../telemetry/tracing.ts';
@@ -46,8 +40,8 @@ import {
   DeadLetterUndeliverableError,
   KafkaDeadLetterPublisher,
 } from './dead-letter.ts';
-import { holdMessage } from './held-message.ts';
-import { consumerConfig } from './kafka-client.ts';
+import { heldBytes } from './held-message.ts';
+import { KafkajsSource } from './kafkajs-source.ts';
 import { deadLetterMaxBytes } from './topics.ts';
 
 /** Longest stretch of decoding in `eachBatch` between two yields and heartbeats. */
@@ -78,7 +72,10 @@ interface RunningPipeline {
 }
 
 export interface PipelineConsumerOptions {
-  kafka: Kafka;
+  /** The cluster: the default source, the dead-letter producer and the lag poller use it. */
+  kafka?: Kafka;
+  /** Replaces the kafkajs consumer (unit tests drive the runner with a fake source). */
+  source?: Source;
   config: Config;
   logger: Logger;
   // biome-ignore lint/suspicious/noExplicitAny: see RunningPipeline
@@ -114,8 +111,8 @@ export interface ConsumerTelemetry {
  */
 export class PipelineConsumer extends EventEmitter {
   readonly stats: ConsumerStats = { messages: 0, deadLetters: {}, written: {}, batches: 0 };
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly source: Source;
+  private readonly producer: Producer | undefined;
   private readonly pipelines = new Map<string, RunningPipeline>();
   private readonly pauses: PauseController;
   private readonly commits: CommitQueue;
@@ -134,14 +131,18 @@ export class PipelineConsumer extends EventEmitter {
     super();
     const { kafka, config } = options;
     this.log = options.logger.child({ component: 'consumer' });
-    this.consumer = kafka.consumer(consumerConfig(config));
-    this.producer = kafka.producer({
-      allowAutoTopicCreation: false,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // murmur2 on the key, as the Java client does: one site key, one partition.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    if (!kafka && (!options.source || !options.deadLetters))
+      throw new Error('PipelineConsumer needs `kafka`, or both a `source` and a `deadLetters` publisher');
+    this.source = options.source ?? new KafkajsSource(kafka as Kafka, config);
+    this.producer = options.deadLetters
+      ? undefined
+      : kafka?.producer({
+          allowAutoTopicCreation: false,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          // murmur2 on the key, as the Java client does: one site key, one partition.
+          createPartitioner: Partitioners.DefaultPartitioner,
+        });
     this.pauses = new PauseController({
       pause: (topic, partitions) => this.setPaused(topic, partitions, true),
       resume: (topic, partitions) => this.setPaused(topic, partitions, false),
@@ -176,7 +177,7 @@ export class PipelineConsumer extends EventEmitter {
     }
     const { metrics, tracing } = options.telemetry ?? {};
     this.commits = new CommitQueue(
-      metrics ? timedCommits(this.consumer, metrics) : this.consumer,
+      metrics ? timedCommits(this.source, metrics) : this.source,
       this.log,
       (c) => {
         this.committed.set(`${c.topic}:${c.partition}`, c.offset);
@@ -187,7 +188,7 @@ export class PipelineConsumer extends EventEmitter {
     const deadLetters =
       options.deadLetters ??
       new KafkaDeadLetterPublisher(
-        this.producer,
+        this.producer as Producer,
         config.topics.deadLetter,
         config.kafka.groupId,
         deadLetterMaxBytes(config),
@@ -240,37 +241,25 @@ export class PipelineConsumer extends EventEmitter {
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.start();
     health?.setReady(READINESS.SINKS_OPEN, true);
     await this.options.afterSinksStart?.();
-    if (!this.options.deadLetters) await this.producer.connect();
-    if (health) {
-      const { events } = this.consumer;
-      this.consumer.on(events.CONNECT, () => health.setReady(READINESS.KAFKA_CONNECTED, true));
-      this.consumer.on(events.DISCONNECT, () => health.setReady(READINESS.KAFKA_CONNECTED, false));
-      this.consumer.on(events.REBALANCING, () =>
-        health.setReady(READINESS.GROUP_JOINED, false, 'rebalancing'),
-      );
+    await this.producer?.connect();
+    if (metrics && lagIntervalMs && lagIntervalMs > 0 && this.options.kafka)
+      await this.startLag(this.options.kafka, metrics, lagIntervalMs);
+    await this.source.run([...this.pipelines.keys()], {
+      batch: (batch) => this.onBatch(batch),
+      assigned: (assignment) => this.onGroupJoin(assignment),
+      // The client gave up: nothing is fetched any more. Stop (non-zero) so the process is
+      // restarted instead of idling.
+      fatal: (error) => {
+        if (this.stopping) return;
+        this.log.error({ err: error }, 'kafkajs consumer crashed and will not restart: stopping');
+        health?.setFatal('kafkajs consumer crashed and will not restart');
+        this.failure ??= error;
+        this.emit('failed', { error });
+      },
       // A fetch starting is progress too: an idle, caught-up consumer is alive.
-      this.consumer.on(events.FETCH_START, () => health.progress());
-    }
-    if (metrics && lagIntervalMs && lagIntervalMs > 0) await this.startLag(metrics, lagIntervalMs);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) =>
-      this.onGroupJoin(event.payload.memberAssignment),
-    );
-    // kafkajs restarts its consumer after most errors; when it gives up, nothing is fetched any
-    // more: stop (non-zero) so the process is restarted instead of idling.
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart || this.stopping) return;
-      this.log.error({ err: payload.error }, 'kafkajs consumer crashed and will not restart: stopping');
-      this.options.telemetry?.health?.setFatal('kafkajs consumer crashed and will not restart');
-      this.failure ??= payload.error;
-      this.emit('failed', { error: payload.error });
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.pipelines.keys()], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.onBatch(payload),
+      fetching: () => health?.progress(),
+      connected: (up) => health?.setReady(READINESS.KAFKA_CONNECTED, up),
+      rebalancing: () => health?.setReady(READINESS.GROUP_JOINED, false, 'rebalancing'),
     });
   }
 
@@ -283,8 +272,8 @@ export class PipelineConsumer extends EventEmitter {
     return this.stopping;
   }
 
-  private async startLag(metrics: ConsumerMetrics, intervalMs: number): Promise<void> {
-    const admin = this.options.kafka.admin();
+  private async startLag(kafka: Kafka, metrics: ConsumerMetrics, intervalMs: number): Promise<void> {
+    const admin = kafka.admin();
     await admin.connect();
     const poller = new LagPoller({
       ...adminOffsets(admin, this.options.config.kafka.groupId),
@@ -317,7 +306,7 @@ export class PipelineConsumer extends EventEmitter {
     health?.setStopping();
     this.memory?.stop();
     try {
-      this.consumer.pause([...this.pipelines.keys()].map((topic) => ({ topic })));
+      for (const topic of this.pipelines.keys()) this.source.pause(topic);
     } catch (error) {
       this.log.warn({ err: error }, 'pause before stop failed');
     }
@@ -335,10 +324,10 @@ export class PipelineConsumer extends EventEmitter {
       );
       for (const p of this.pipelines.values()) p.batcher.stop();
     }
-    await this.consumer
+    await this.source
       .disconnect()
       .catch((e: Error) => this.log.warn({ err: e }, 'consumer disconnect failed'));
-    await this.producer.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
     await this.lag?.close();
     tracing?.close();
     for (const { spec } of this.pipelines.values()) for (const sink of spec.sinks) await sink.close();
@@ -351,13 +340,7 @@ export class PipelineConsumer extends EventEmitter {
     await this.commits.idle();
   }
 
-  private async onBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
+  private async onBatch(batch: FetchedBatch): Promise<void> {
     await this.options.beforeBatch?.();
     this.options.telemetry?.health?.progress();
     const pipeline = this.pipelines.get(batch.topic);
@@ -369,24 +352,23 @@ export class PipelineConsumer extends EventEmitter {
     // limits, runs between two chances to heartbeat.
     let sliceStarted = performance.now();
     for (const message of batch.messages) {
-      if (this.stopping || !isRunning() || isStale()) break;
-      this.accept(pipeline, batch.partition, message);
-      resolveOffset(message.offset);
+      if (this.stopping || !batch.live()) break;
+      this.accept(pipeline, message);
+      batch.resolve(message.offset);
       accepted++;
       if (performance.now() - sliceStarted >= DECODE_SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        await heartbeat();
+        await batch.heartbeat();
         sliceStarted = performance.now();
       }
     }
     if (accepted > 0)
       this.options.telemetry?.metrics?.messagesConsumed(batch.topic, batch.partition, accepted);
-    await heartbeat();
+    await batch.heartbeat();
   }
 
-  private accept(pipeline: RunningPipeline, partition: number, message: KafkaMessage): void {
-    // Its own copies: kafkajs's buffers are views of the whole fetch response (held-message.ts).
-    const { held, bytes } = holdMessage(partition, message);
+  private accept(pipeline: RunningPipeline, held: HeldMessage): void {
+    const bytes = heldBytes(held);
     this.stats.messages++;
     let decoded: unknown;
     try {
@@ -527,8 +509,8 @@ export class PipelineConsumer extends EventEmitter {
   private setPaused(topic: string, partitions: number[], paused: boolean): void {
     if (!paused && this.stopping) return;
     try {
-      if (paused) this.consumer.pause([{ topic, partitions }]);
-      else this.consumer.resume([{ topic, partitions }]);
+      if (paused) this.source.pause(topic, partitions);
+      else this.source.resume(topic, partitions);
     } catch (error) {
       this.log.warn({ topic, partitions, err: error }, 'pause/resume failed');
       return;
@@ -539,7 +521,7 @@ export class PipelineConsumer extends EventEmitter {
   }
 }
 
-function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+function headerText(headers: MessageHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();

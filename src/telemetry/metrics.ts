@@ -18,10 +18,11 @@ import {
   type ObservableGauge,
   type ObservableResult,
 } from '@opentelemetry/api';
-import type { Admin, Consumer } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { DeadLetterCode } from '../contract/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { PauseReason } from '../core/pause-reason.ts';
+import type { Source } from '../core/source.ts';
 import { ATTR, errorType, MESSAGING_SYSTEM, SCOPE_NAME } from './semconv.ts';
 
 export type MetricKind = 'counter' | 'histogram' | 'gauge';
@@ -527,9 +528,9 @@ function opts(spec: MetricSpec, buckets?: number[]): MetricOptions {
  * in place of the consumer).
  */
 export function timedCommits(
-  consumer: Pick<Consumer, 'commitOffsets'>,
+  consumer: Pick<Source, 'commitOffsets'>,
   metrics: ConsumerMetrics,
-): Pick<Consumer, 'commitOffsets'> {
+): Pick<Source, 'commitOffsets'> {
   return {
     commitOffsets: async (offsets) => {
       const started = performance.now();
