@@ -7,6 +7,7 @@
  * The variant scenarios share one backlog of real VCF records (real-variants.ts), so `variants`,
  * `ceiling-kcat` and `ceiling-kafkajs` drain the same topic; `old-way` gets its own, smaller one.
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -18,6 +19,7 @@ import { brokersOrLocal } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
 import { parseBytes } from '../config/units.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
+import { kafkaPublishers } from '../consumers/publisher.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { createLogger } from '../core/logger.ts';
 import { produceEmbeddings } from '../producer/produce-embeddings.ts';
@@ -144,7 +146,7 @@ class Bench {
         });
         const config = loadConfig({ env });
         await ensureTopics(this.kafka, config);
-        const produced = await produceEmbeddings(this.kafka, {
+        const produced = await produceEmbeddings(kafkaPublishers(this.kafka), {
           topic: config.topics.embeddings,
           count: this.opts.embeddings,
           dim: this.opts.dim,

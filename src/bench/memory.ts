@@ -14,6 +14,7 @@
  * `--sites 0` makes every message a new site: then the peak also measures the stores' growth with
  * their size.
  */
+
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -21,6 +22,7 @@ import { brokersOrLocal } from '../cli/local-kafka.ts';
 import { loadConfig } from '../config/index.ts';
 import { parseBytes } from '../config/units.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
+import { kafkaPublishers } from '../consumers/publisher.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { createLogger } from '../core/logger.ts';
 import { produceVcf } from '../producer/produce-vcf.ts';
@@ -77,7 +79,7 @@ async function runBacklog(n: number, opts: BenchOptions, runDir: string): Promis
   const vcf = join(dir, 'backlog.vcf');
   await writeSyntheticVcf(vcf, { records: sites, samples: opts.samples, seed: 1 });
   const publish = async (source: string) =>
-    (await produceVcf(kafka, vcf, { topic: config.topics.variants, source })).records;
+    (await produceVcf(kafkaPublishers(kafka), vcf, { topic: config.topics.variants, source })).records;
   if (opts.sites > 0) {
     // The stores already hold the sites when the backlog arrives, as after a consumer's downtime:
     // every backlog then meets the same stores and the same work (updates).

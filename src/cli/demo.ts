@@ -3,12 +3,14 @@
  * KAFKA_BROKERS is set, publishes a VCF (by default DEMO_VCF, a real one), consumes it into
  * LanceDB and Kuzu until every offset is committed, and prints a summary.
  */
+
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { type Config, formatBytes, loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
+import { kafkaPublishers } from '../consumers/publisher.ts';
 import { caughtUp, ensureTopics } from '../consumers/topics.ts';
 import type { Logger } from '../core/logger.ts';
 import { variantPipeline, variantSinks } from '../pipelines/variants.ts';
@@ -76,7 +78,7 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
   await ensureTopics(kafka, config, [config.topics.variants, config.topics.deadLetter]);
 
   const publishing = new Progress(`publishing ${vcf}`);
-  const produced = await produceVcf(kafka, vcf, {
+  const produced = await produceVcf(kafkaPublishers(kafka), vcf, {
     topic: config.topics.variants,
     onProgress: (count, fraction) => publishing.update({ count, fraction }),
     ...skipReporter(),

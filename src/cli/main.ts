@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
+import { kafkaPublishers } from '../consumers/publisher.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { createLogger } from '../core/logger.ts';
 import { EMBEDDING_ENCODINGS, type EmbeddingEncoding } from '../producer/embedding-encoding.ts';
@@ -59,7 +60,7 @@ produce
     // context travels in the message's `traceparent` header either way.
     const telemetry = startTelemetry({ logger, prometheus: false });
     const progress = new Progress(`published records of ${file}`);
-    const result = await produceVcf(kafka, file, {
+    const result = await produceVcf(kafkaPublishers(kafka), file, {
       topic,
       source: opts.source,
       strict: opts.strict,
@@ -112,7 +113,7 @@ produce
         );
       const telemetry = startTelemetry({ logger, prometheus: false });
       const progress = new Progress(`published ${opts.encoding} embeddings to ${topic}`);
-      const result = await produceEmbeddings(kafka, {
+      const result = await produceEmbeddings(kafkaPublishers(kafka), {
         ...opts,
         topic,
         variants,

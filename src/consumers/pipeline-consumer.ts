@@ -31,7 +31,7 @@ import type { MessageHeaders } from '../core/messages.ts';
 import type { Sink } from '../core/sink.ts';
 import type { FetchedBatch, Source } from '../core/source.ts';
 import { type HealthServer, READINESS } from '../telemetry/health.ts';
-import { adminOffsets, type ConsumerMetrics, LagPoller, timedCommits } from '../telemetry/metrics.ts';
+import { type ConsumerMetrics, LagPoller, timedCommits } from '../telemetry/metrics.ts';
 import type { BatchTracer } from '../telemetry/tracing.ts';
 import { CommitQueue } from './commit-queue.ts';
 import {
@@ -41,6 +41,7 @@ import {
   KafkaDeadLetterPublisher,
 } from './dead-letter.ts';
 import { heldBytes } from './held-message.ts';
+import { adminOffsets } from './kafka-offsets.ts';
 import { KafkajsSource } from './kafkajs-source.ts';
 import { deadLetterMaxBytes } from './topics.ts';
 

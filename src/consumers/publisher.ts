@@ -2,22 +2,22 @@
  * Publishes messages to a topic in size-bounded chunks with an idempotent producer (acks=all, one
  * request in flight, so per-partition order is kept across retries). Used by `varstream produce`.
  */
-import { type IHeaders, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type {
+  MessagePublisher,
+  OutgoingMessage,
+  PublisherOptions,
+  PublisherPort,
+} from '../core/publisher.ts';
 
-export interface OutgoingMessage {
-  key: string | Buffer | null;
-  value: string | Buffer;
-  headers?: IHeaders;
+export type { OutgoingMessage, PublisherOptions };
+
+/** The publisher port on a kafkajs client. */
+export function kafkaPublishers(kafka: Kafka): PublisherPort {
+  return { publisher: (topic, options) => new TopicPublisher(kafka, topic, options) };
 }
 
-export interface PublisherOptions {
-  /** Messages per produce request. */
-  chunkMessages?: number;
-  /** Bytes per produce request. */
-  chunkBytes?: number;
-}
-
-export class TopicPublisher {
+export class TopicPublisher implements MessagePublisher {
   private readonly producer: Producer;
   private chunk: OutgoingMessage[] = [];
   private chunkBytes = 0;

@@ -3,8 +3,7 @@
  * describes one variant already in the store (id and source_id = its variant id, clustered by
  * gene) so the two pipelines join in `query similar`.
  */
-import type { Kafka } from 'kafkajs';
-import { TopicPublisher } from '../consumers/publisher.ts';
+import type { PublisherPort } from '../core/publisher.ts';
 import { traceOutgoingMessage } from '../telemetry/tracing.ts';
 import {
   type EmbeddingEncoding,
@@ -48,7 +47,7 @@ export function defaultArrowBatch(dim: number): number {
 }
 
 export async function produceEmbeddings(
-  kafka: Kafka,
+  publishers: PublisherPort,
   options: ProduceEmbeddingsOptions,
 ): Promise<ProduceEmbeddingsResult> {
   const started = performance.now();
@@ -57,7 +56,7 @@ export async function produceEmbeddings(
   const generator = new EmbeddingGenerator({ dim, seed: options.seed ?? 42 });
   const model = options.model ?? 'varstream-synthetic-v1';
   const perMessage = encoding === 'arrow' ? (options.batch ?? defaultArrowBatch(dim)) : 1;
-  const publisher = new TopicPublisher(kafka, options.topic, { chunkBytes: 1024 * 1024 });
+  const publisher = publishers.publisher(options.topic, { chunkBytes: 1024 * 1024 });
   const vectors = new Float32Array(perMessage * dim);
   await publisher.connect();
   let produced = 0;

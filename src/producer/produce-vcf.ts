@@ -1,8 +1,7 @@
 /** Publishes every record of a VCF file as one v1 variant message, keyed by its site. */
 import { basename } from 'node:path';
-import type { Kafka } from 'kafkajs';
-import { TopicPublisher } from '../consumers/publisher.ts';
 import { VARIANT_CONTENT_TYPE } from '../contract/variant-message.ts';
+import type { PublisherPort } from '../core/publisher.ts';
 import { traceOutgoingMessage } from '../telemetry/tracing.ts';
 import { messageKey, toVariantMessage } from './vcf-message.ts';
 import { openVcf } from './vcf-reader.ts';
@@ -36,7 +35,7 @@ export interface ProduceVcfResult {
 }
 
 export async function produceVcf(
-  kafka: Kafka,
+  publishers: PublisherPort,
   path: string,
   options: ProduceVcfOptions,
 ): Promise<ProduceVcfResult> {
@@ -54,7 +53,7 @@ export async function produceVcf(
       ? undefined
       : (error) => skip(error.lineNumber, error.message.slice(error.message.indexOf(': ') + 2)),
   });
-  const publisher = new TopicPublisher(kafka, options.topic);
+  const publisher = publishers.publisher(options.topic);
   const source = options.source ?? basename(path);
   const headers = { 'content-type': VARIANT_CONTENT_TYPE };
   await publisher.connect();

@@ -18,7 +18,6 @@ import {
   type ObservableGauge,
   type ObservableResult,
 } from '@opentelemetry/api';
-import type { Admin } from 'kafkajs';
 import { DeadLetterCode } from '../contract/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { PauseReason } from '../core/pause-reason.ts';
@@ -683,32 +682,4 @@ export class LagPoller {
     }
     return out;
   }
-}
-
-/** LagPoller's offset functions from a connected kafkajs admin client. */
-export function adminOffsets(
-  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>,
-  groupId: string,
-): Pick<LagPollerOptions, 'endOffsets' | 'committedOffsets'> {
-  return {
-    endOffsets: async (topics) => {
-      const perTopic = await Promise.all(
-        topics.map(async (topic) =>
-          (await admin.fetchTopicOffsets(topic)).map((o) => ({
-            topic,
-            partition: o.partition,
-            high: Number(o.high),
-            low: Number(o.low),
-          })),
-        ),
-      );
-      return perTopic.flat();
-    },
-    committedOffsets: async (topics) => {
-      const result = await admin.fetchOffsets({ groupId, topics: [...topics] });
-      return result.flatMap(({ topic, partitions }) =>
-        partitions.map((p) => ({ topic, partition: p.partition, offset: Number(p.offset) })),
-      );
-    },
-  };
 }

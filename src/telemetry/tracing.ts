@@ -27,7 +27,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import type { IHeaders } from 'kafkajs';
+import type { MessageHeaders as IHeaders } from '../core/messages.ts';
 import type { BatchRange } from '../core/sink.ts';
 import { type ConsumerMetrics, DEAD_LETTER_SINK } from './metrics.ts';
 import { ATTR, errorType, MESSAGING_SYSTEM, SCOPE_NAME, SPAN_NAMES } from './semconv.ts';

@@ -3,6 +3,7 @@
  * duplicates nothing once restarted (it resumes from the committed offsets; sinks upsert), and a
  * SIGTERM makes it flush, commit and exit 0.
  */
+
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +12,7 @@ import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
+import { kafkaPublishers } from '../../src/consumers/publisher.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { produceVcf } from '../../src/producer/produce-vcf.ts';
 import {
@@ -68,7 +70,7 @@ test('SIGKILL mid-stream, then restart: every variant and edge exactly once; SIG
   const kafka = createKafka(config, silentLogger);
   const expected = await expectedFromVcf(path);
   await ensureTopics(kafka, config);
-  await produceVcf(kafka, path, { topic: config.topics.variants });
+  await produceVcf(kafkaPublishers(kafka), path, { topic: config.topics.variants });
 
   const first = startConsume(config);
   const firstExit = once(first, 'exit');

@@ -5,6 +5,7 @@
  * message of 10,000 embeddings lands as 10,000 rows; `query similar` finds a stored vector first
  * at distance ~0, joined to its variant, and `--gene` restricts through the Kuzu graph.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
 import type { Config } from '../../src/config/index.ts';
-import { TopicPublisher } from '../../src/consumers/publisher.ts';
+import { kafkaPublishers, TopicPublisher } from '../../src/consumers/publisher.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { DeadLetterCode } from '../../src/contract/errors.ts';
 import {
@@ -79,7 +80,7 @@ describe('embeddings land exactly once, bit for bit, in every encoding', () => {
       const kafka = testKafka();
       await ensureTopics(kafka, config);
       const seed = 11;
-      await produceEmbeddings(kafka, {
+      await produceEmbeddings(kafkaPublishers(kafka), {
         topic: config.topics.embeddings,
         count: N,
         dim: DIM,
@@ -190,7 +191,7 @@ test('one Arrow message of 10,000 embeddings lands as 10,000 rows', async () => 
   const config = testConfig({ pipelines: ['embeddings'], embeddings: { dim: DIM } });
   const kafka = testKafka();
   await ensureTopics(kafka, config);
-  const result = await produceEmbeddings(kafka, {
+  const result = await produceEmbeddings(kafkaPublishers(kafka), {
     topic: config.topics.embeddings,
     count: n,
     dim: DIM,
@@ -211,7 +212,7 @@ test('query similar: a stored vector comes back first at distance ~0; --gene res
   await ensureTopics(kafka, config);
   const vcf = join(mkdtempSync(join(tmpdir(), 'varstream-q-')), 'synthetic.vcf');
   await writeSyntheticVcf(vcf, { records: 400, samples: 5, seed: 3 });
-  const produced = await produceVcf(kafka, vcf, { topic: config.topics.variants });
+  const produced = await produceVcf(kafkaPublishers(kafka), vcf, { topic: config.topics.variants });
   const variantConsumer = pipelinesConsumer({ ...config, pipelines: ['variants'] });
   await variantConsumer.start();
   await waitUntilCaughtUp(kafka, config, 120_000);
@@ -220,7 +221,7 @@ test('query similar: a stored vector comes back first at distance ~0; --gene res
 
   const refs = await loadVariantRefs(config.lancedb.uri, config.lancedb.variantsTable, 300);
   assert.equal(refs.length, 300);
-  await produceEmbeddings(kafka, {
+  await produceEmbeddings(kafkaPublishers(kafka), {
     topic: config.topics.embeddings,
     count: 300,
     dim: DIM,

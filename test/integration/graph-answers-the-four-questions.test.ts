@@ -5,9 +5,11 @@
  * sample's variants in a gene, a gene's variants, a sample's variant count (for every sample, and
  * for seeded samples of the variants and genes).
  */
+
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
+import { kafkaPublishers } from '../../src/consumers/publisher.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { mulberry32 } from '../../src/producer/prng.ts';
 import { produceVcf } from '../../src/producer/produce-vcf.ts';
@@ -59,7 +61,7 @@ before(async () => {
   expected = await expectedFromVcf(path);
   const kafka = createKafka(config, silentLogger);
   await ensureTopics(kafka, config);
-  await produceVcf(kafka, path, { topic: config.topics.variants });
+  await produceVcf(kafkaPublishers(kafka), path, { topic: config.topics.variants });
   const consumer = testConsumer(config);
   await consumer.start();
   await waitUntilCaughtUp(testKafka(), config);

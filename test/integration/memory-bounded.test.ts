@@ -8,6 +8,7 @@
  * sink's own memory rises while it writes (a test-only ballast), the memory monitor's levels rise,
  * pause partitions for `memory`, and every such pause is lifted again.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { isolatedEnv, MeasuredConsumer } from '../../src/bench/child-process.ts';
 import { MemoryCgroup } from '../../src/bench/memory-cgroup.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { kafkaPublishers } from '../../src/consumers/publisher.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { produceEmbeddings } from '../../src/producer/produce-embeddings.ts';
 import { ensureBroker, testKafka, uniqueName } from '../helpers/kafka.ts';
@@ -64,7 +66,7 @@ async function runBounded(
   const config = loadConfig({ env });
   const kafka = testKafka();
   await ensureTopics(kafka, config);
-  const produced = await produceEmbeddings(kafka, {
+  const produced = await produceEmbeddings(kafkaPublishers(kafka), {
     topic: config.topics.embeddings,
     count: n,
     dim,

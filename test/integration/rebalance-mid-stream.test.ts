@@ -4,9 +4,11 @@
  * dropped and re-read from the committed offsets, and upserts absorb what is written twice.
  * Both members write one LanceDB directory (Kuzu allows one writer per database, so it is left out).
  */
+
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
+import { kafkaPublishers } from '../../src/consumers/publisher.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { produceVcf } from '../../src/producer/produce-vcf.ts';
 import {
@@ -35,7 +37,9 @@ test('a member joining mid-stream: every variant exactly once', async () => {
   });
   const expected = await expectedFromVcf(path);
   await ensureTopics(createKafka(config, silentLogger), config);
-  await produceVcf(createKafka(config, silentLogger), path, { topic: config.topics.variants });
+  await produceVcf(kafkaPublishers(createKafka(config, silentLogger)), path, {
+    topic: config.topics.variants,
+  });
 
   const first = testConsumer(config);
   const joins: Array<Record<string, number[]>> = [];

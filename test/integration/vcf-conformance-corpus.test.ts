@@ -14,6 +14,7 @@
  * directories), a few files per consumer: each Kuzu database maps 8 TiB of address space, so all
  * of them cannot be open at once.
  */
+
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,7 @@ import { test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
 import type { Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
+import { kafkaPublishers } from '../../src/consumers/publisher.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { variantPipeline, variantSinks } from '../../src/pipelines/variants.ts';
 import { type ProduceVcfResult, produceVcf } from '../../src/producer/produce-vcf.ts';
@@ -190,7 +192,7 @@ test('the hts-specs VCF conformance files: valid ones land as the independent re
   await Promise.all(
     outcomes.map(async (o) => {
       try {
-        o.produced = await produceVcf(kafka, o.path, { topic: o.config.topics.variants });
+        o.produced = await produceVcf(kafkaPublishers(kafka), o.path, { topic: o.config.topics.variants });
       } catch (error) {
         assert.ok(error instanceof Error, `${o.file}: produceVcf threw a non-Error: ${String(error)}`);
         o.thrown = error;

@@ -7,6 +7,7 @@
  * INVALID_FIELD, a null vector element NON_FINITE_VECTOR, an Arrow stream declaring more rows
  * than its buffer holds INVALID_ARROW (each was stored, or given another code, before).
  */
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
+import { kafkaPublishers } from '../../src/consumers/publisher.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
 import { produceVcf } from '../../src/producer/produce-vcf.ts';
 import { KuzuStore } from '../../src/sinks/kuzu/kuzu-store.ts';
@@ -70,7 +72,10 @@ test('VCF 4.4 genotypes, empty ALT alleles, POS 0 and a BOM in a gene land as th
   const expected = await expectedFromVcf(path);
   const kafka = createKafka(config, silentLogger);
   await ensureTopics(kafka, config);
-  assert.equal((await produceVcf(kafka, path, { topic: config.topics.variants })).records, 4);
+  assert.equal(
+    (await produceVcf(kafkaPublishers(kafka), path, { topic: config.topics.variants })).records,
+    4,
+  );
   const consumer = pipelinesConsumer(config);
   await consumer.start();
   await waitUntilCaughtUp(testKafka(), config);
@@ -196,7 +201,7 @@ test('produce vcf reports and skips a record it cannot publish, and goes on; --s
   const kafka = createKafka(config, silentLogger);
   await ensureTopics(kafka, config);
   const skipped: string[] = [];
-  const result = await produceVcf(kafka, path, {
+  const result = await produceVcf(kafkaPublishers(kafka), path, {
     topic: config.topics.variants,
     onSkip: (s) => skipped.push(`${s.path}:${s.line}`),
   });

@@ -89,3 +89,11 @@ test('core depends on no other folder but contract', () => {
     [],
   );
 });
+
+test('only the Kafka adapters (src/consumers/) and the tools (bench, chaos) import kafkajs', () => {
+  const importers = sourceFiles(SRC)
+    .filter((file) => /from 'kafkajs'/.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(SRC, file))
+    .filter((file) => !/^(consumers|bench|chaos)\//.test(file));
+  assert.deepEqual(importers, []);
+});

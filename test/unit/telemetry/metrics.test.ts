@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { adminOffsets } from '../../../src/consumers/kafka-offsets.ts';
 import { HealthServer } from '../../../src/telemetry/health.ts';
 import {
-  adminOffsets,
   ConsumerMetrics,
   LagPoller,
   METRIC_SPECS,
