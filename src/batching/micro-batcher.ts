@@ -29,7 +29,8 @@ import {
   type Sink,
   type SinkBatch,
 } from '../core/sink.ts';
-import { type BatchTrace, type BatchTracer, LinkCollector } from '../telemetry/tracing.ts';
+import type { BatchInstruments, BatchObserver } from '../telemetry/instruments.ts';
+import { LinkCollector } from '../telemetry/tracing.ts';
 import type { OffsetRange, OffsetTracker } from './offset-tracker.ts';
 import { type BackoffOptions, retryForever } from './retry.ts';
 
@@ -106,8 +107,8 @@ export interface MicroBatcherOptions<P, D> {
   events: MicroBatcherEvents;
   /** Report a sink write still running after this long, and again every period (default 60 s). */
   stallWarnMs?: number;
-  /** Spans and batch metrics (docs/telemetry.md); none when absent. */
-  tracing?: BatchTracer;
+  /** Spans and batch metrics, each an observer of the same points (telemetry/instruments.ts); none when absent. */
+  instruments?: BatchInstruments;
 }
 
 interface SinkOutcome {
@@ -239,7 +240,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
       payload: batch.payload,
       ranges: ranges.map((r): BatchRange => ({ partition: r.partition, first: r.first, last: r.last })),
     };
-    const trace = this.options.tracing?.startBatch({
+    const trace = this.options.instruments?.startBatch({
       topic: this.options.topic,
       id: batch.id,
       ranges: sinkBatch.ranges,
@@ -295,7 +296,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     sink: Sink<P>,
     batch: SinkBatch<P>,
     held: HeldMessage[],
-    trace?: BatchTrace,
+    trace?: BatchObserver,
   ): Promise<SinkOutcome> {
     // A native store call cannot be cancelled; a write that does not return must at least be seen.
     const started = performance.now();
@@ -325,7 +326,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     batchId: number,
     messages: HeldMessage[],
     error: unknown,
-    trace?: BatchTrace,
+    trace?: BatchObserver,
   ): Promise<SinkOutcome> {
     this.options.events.onSinkRejected?.(sink.name, batchId, messages.length, error);
     trace?.rejected(sink.name, messages.length, error);
@@ -383,7 +384,7 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     return { ...message, topic: this.options.topic, code, reason };
   }
 
-  private async retrying<T>(name: string, operation: () => Promise<T>, trace?: BatchTrace): Promise<T> {
+  private async retrying<T>(name: string, operation: () => Promise<T>, trace?: BatchObserver): Promise<T> {
     const { events } = this.options;
     const attempt = events.onWriteAttempt
       ? async () => {

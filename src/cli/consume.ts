@@ -31,7 +31,7 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
   const telemetry = startTelemetry({ logger, serviceVersion: VERSION });
   const { groupId } = config.kafka;
   const metrics = new ConsumerMetrics({ groupId, readLanceCacheBytes: lanceCacheBytes });
-  const tracing = new BatchTracer({ groupId, deadLetterTopic: config.topics.deadLetter, metrics });
+  const tracing = new BatchTracer({ groupId, deadLetterTopic: config.topics.deadLetter });
   const { httpPort, httpHost, livenessTtlMs, sinkStallMs, lagIntervalMs } = config.telemetry;
   const health =
     httpPort > 0

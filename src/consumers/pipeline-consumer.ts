@@ -30,7 +30,9 @@ import type { Logger } from '../core/logger.ts';
 import type { MessageHeaders } from '../core/messages.ts';
 import type { Sink } from '../core/sink.ts';
 import type { FetchedBatch, Source } from '../core/source.ts';
+import { BatchMetrics } from '../telemetry/batch-metrics.ts';
 import { type HealthServer, READINESS } from '../telemetry/health.ts';
+import { combineInstruments } from '../telemetry/instruments.ts';
 import { type ConsumerMetrics, LagPoller, timedCommits } from '../telemetry/metrics.ts';
 import type { BatchTracer } from '../telemetry/tracing.ts';
 import { CommitQueue } from './commit-queue.ts';
@@ -436,7 +438,11 @@ export class PipelineConsumer extends EventEmitter {
       },
       tracker,
       retry: { initialMs: sink.retryInitialMs, maxMs: sink.retryMaxMs },
-      tracing: this.options.telemetry?.tracing,
+      // Spans and metrics: two observers of the same points (telemetry/instruments.ts).
+      instruments: combineInstruments(
+        this.options.telemetry?.tracing,
+        this.options.telemetry?.metrics && new BatchMetrics(this.options.telemetry.metrics),
+      ),
       events: {
         onPause: (reason: PauseReason, paused: boolean) =>
           paused ? this.pauses.add(spec.topic, reason) : this.pauses.remove(spec.topic, reason),

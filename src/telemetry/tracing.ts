@@ -29,7 +29,8 @@ import {
 } from '@opentelemetry/api';
 import type { MessageHeaders as IHeaders } from '../core/messages.ts';
 import type { BatchRange } from '../core/sink.ts';
-import { type ConsumerMetrics, DEAD_LETTER_SINK } from './metrics.ts';
+import type { BatchInstruments, BatchObserver, BatchStart } from './instruments.ts';
+import { DEAD_LETTER_SINK } from './metrics.ts';
 import { ATTR, errorType, MESSAGING_SYSTEM, SCOPE_NAME, SPAN_NAMES } from './semconv.ts';
 
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -204,24 +205,12 @@ export interface BatchTracerOptions {
   groupId: string;
   /** Name of the dead-letter topic (the `send` span's destination). */
   deadLetterTopic: string;
-  /** Records the batch metrics at the same points as the spans. */
-  metrics?: ConsumerMetrics;
   tracer?: Tracer;
   /** Commit spans waiting for their commit, at most; beyond, the oldest is ended (default 1,000). */
   maxPendingCommits?: number;
 }
 
-export interface BatchStart {
-  topic: string;
-  /** The micro-batcher's batch id. */
-  id: number;
-  ranges: readonly BatchRange[];
-  /** Messages in the batch: decoded plus dead-lettered. */
-  messages: number;
-  bytes: number;
-  deadLetters: number;
-  links?: LinkCollector;
-}
+export type { BatchStart };
 
 interface PendingCommit {
   span: Span;
@@ -231,10 +220,9 @@ interface PendingCommit {
 }
 
 /** Starts batch spans and ends their commit spans when the consumer reports commits. */
-export class BatchTracer {
+export class BatchTracer implements BatchInstruments {
   readonly groupId: string;
   readonly deadLetterTopic: string;
-  readonly metrics: ConsumerMetrics | undefined;
   readonly tracer: Tracer;
   private readonly maxPending: number;
   /** Insertion-ordered: the first is the oldest. */
@@ -245,7 +233,6 @@ export class BatchTracer {
   constructor(options: BatchTracerOptions) {
     this.groupId = options.groupId;
     this.deadLetterTopic = options.deadLetterTopic;
-    this.metrics = options.metrics;
     this.tracer = tracerOrDefault(options.tracer);
     this.maxPending = options.maxPendingCommits ?? 1_000;
   }
@@ -389,11 +376,10 @@ export class BatchTracer {
 }
 
 /** One batch's trace: its span, and the children and metrics of its writes. */
-export class BatchTrace {
+export class BatchTrace implements BatchObserver {
   readonly span: Span;
   /** The batch span's context: run code in it with `with()` (logs then carry its ids). */
   readonly context: Context;
-  private readonly started = performance.now();
   private readonly writes = new Map<string, { span: Span; attempts: number }>();
   private done = false;
 
@@ -434,7 +420,6 @@ export class BatchTrace {
     return this.run(sink, span, write, (result) => {
       span.setAttribute(ATTR.SINK_ROWS, result.written);
       if (result.skipped !== undefined) span.setAttribute(ATTR.SINK_SKIPPED, result.skipped);
-      this.tracer.metrics?.rowsWrittenBy(this.batch.topic, sink, result.written);
     });
   }
 
@@ -460,13 +445,7 @@ export class BatchTrace {
       },
       this.context,
     );
-    return this.run(DEAD_LETTER_SINK, span, publish, () => {
-      const metrics = this.tracer.metrics;
-      if (!metrics) return;
-      const byCode = new Map<string, number>();
-      for (const { code } of letters) byCode.set(code, (byCode.get(code) ?? 0) + 1);
-      for (const [code, n] of byCode) metrics.deadLettered(this.batch.topic, code, n);
-    });
+    return this.run(DEAD_LETTER_SINK, span, publish, () => undefined);
   }
 
   /**
@@ -484,7 +463,6 @@ export class BatchTrace {
       [ATTR.ERROR_TYPE]: errorType(error),
       'exception.message': error instanceof Error ? error.message : String(error),
     });
-    this.tracer.metrics?.sinkRetried(this.batch.topic, sink);
   }
 
   /** A sink rejected `messages` of the batch (they are being isolated): an event on its span. */
@@ -501,8 +479,6 @@ export class BatchTrace {
   end(): void {
     if (this.done) return;
     this.done = true;
-    const seconds = (performance.now() - this.started) / 1000;
-    this.tracer.metrics?.batchProcessed({ ...this.batch, seconds });
     this.span.setStatus({ code: SpanStatusCode.OK });
     if (this.span.isRecording()) this.tracer.awaitCommit(this.batch, this.span);
     this.span.end();
@@ -512,8 +488,6 @@ export class BatchTrace {
   fail(error: unknown): void {
     if (this.done) return;
     this.done = true;
-    const seconds = (performance.now() - this.started) / 1000;
-    this.tracer.metrics?.batchProcessed({ ...this.batch, seconds, error });
     recordError(this.span, error);
     this.span.end();
   }
@@ -526,29 +500,15 @@ export class BatchTrace {
   ): Promise<R> {
     const write = { span, attempts: 1 };
     this.writes.set(name, write);
-    const started = performance.now();
     const ctx = trace.setSpan(this.context, span);
     try {
       const result = await context.with(ctx, op);
       span.setAttribute(ATTR.SINK_ATTEMPTS, write.attempts);
       onSuccess(result);
-      if (name !== DEAD_LETTER_SINK)
-        this.tracer.metrics?.sinkWritten({
-          topic: this.batch.topic,
-          sink: name,
-          seconds: (performance.now() - started) / 1000,
-        });
       return result;
     } catch (error) {
       span.setAttribute(ATTR.SINK_ATTEMPTS, write.attempts);
       recordError(span, error);
-      if (name !== DEAD_LETTER_SINK)
-        this.tracer.metrics?.sinkWritten({
-          topic: this.batch.topic,
-          sink: name,
-          seconds: (performance.now() - started) / 1000,
-          error,
-        });
       throw error;
     } finally {
       span.end();

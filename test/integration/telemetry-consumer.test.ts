@@ -73,7 +73,6 @@ test('a traced message is linked from its batch span, with sink-write and commit
   const tracing = new BatchTracer({
     groupId,
     deadLetterTopic: config.topics.deadLetter,
-    metrics,
     tracer: harness.tracerProvider.getTracer('varstream'),
   });
   const health = new HealthServer({ port: 0, host: '127.0.0.1', livenessTtlMs: 1_500, logger: silentLogger });

@@ -4,11 +4,14 @@
  * spans and metrics emitted through varstream's telemetry modules arrive, decoded, with their
  * names, parents, links and values. No Kafka needed.
  */
+
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../../src/core/logger.ts';
+import { BatchMetrics } from '../../src/telemetry/batch-metrics.ts';
 import { HealthServer } from '../../src/telemetry/health.ts';
+import { type BatchInstruments, combineInstruments } from '../../src/telemetry/instruments.ts';
 import { ConsumerMetrics, METRIC_SPECS, prometheusName, timedCommits } from '../../src/telemetry/metrics.ts';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/sdk.ts';
 import { ATTR } from '../../src/telemetry/semconv.ts';
@@ -75,8 +78,10 @@ test('spans and metrics reach an OTLP/HTTP receiver, configured by OTEL_* variab
     thresholds: { warning: 700, critical: 850, emergency: 950 },
   }));
   metrics.observeHeldBytes(() => [{ topic: TOPIC, bytes: 2048 }]);
-  const tracer = new BatchTracer({ groupId: GROUP, deadLetterTopic: 'dead-letter', metrics });
-  const batch = tracer.startBatch({
+  const tracer = new BatchTracer({ groupId: GROUP, deadLetterTopic: 'dead-letter' });
+  // Spans and metrics, two observers of the same batch points, as the consumer combines them.
+  const batches = combineInstruments(tracer, new BatchMetrics(metrics)) as BatchInstruments;
+  const batch = batches.startBatch({
     topic: TOPIC,
     id: 1,
     ranges: [{ partition: 0, first: 0, last: 1 }],

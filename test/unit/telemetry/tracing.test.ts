@@ -11,6 +11,8 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { IHeaders } from 'kafkajs';
+import { BatchMetrics } from '../../../src/telemetry/batch-metrics.ts';
+import { type BatchInstruments, combineInstruments } from '../../../src/telemetry/instruments.ts';
 import { ConsumerMetrics } from '../../../src/telemetry/metrics.ts';
 import { ATTR } from '../../../src/telemetry/semconv.ts';
 import {
@@ -119,6 +121,7 @@ describe('batch spans', () => {
   let h: Harness;
   let metrics: ConsumerMetrics;
   let tracer: BatchTracer;
+  let batches: BatchInstruments;
 
   before(() => {
     h = createHarness();
@@ -137,9 +140,10 @@ describe('batch spans', () => {
     tracer = new BatchTracer({
       groupId: GROUP,
       deadLetterTopic: 'dead-letter',
-      metrics,
       tracer: h.tracerProvider.getTracer('varstream'),
     });
+    // Spans and metrics, two observers of the same batch points, as the consumer combines them.
+    batches = combineInstruments(tracer, new BatchMetrics(metrics)) as BatchInstruments;
   };
 
   test('a produced message with a traceparent leads to a batch span linked to it, with sink-write, dead-letter and commit children; metrics match', async () => {
@@ -166,7 +170,7 @@ describe('batch spans', () => {
       { headers: rejectedHeaders, partition: 0, offset: 13 },
     ];
     const links = new LinkCollector().addMessages(messages);
-    const batch = tracer.startBatch({
+    const batch = batches.startBatch({
       topic: TOPIC,
       id: 7,
       ranges: [{ partition: 0, first: 10, last: 13 }],
@@ -269,7 +273,7 @@ describe('batch spans', () => {
   test('a commit seen before the batch ended closes its commit span at once', async () => {
     fresh();
     tracer.committed(TOPIC, 2, 101);
-    const batch = tracer.startBatch({
+    const batch = batches.startBatch({
       topic: TOPIC,
       id: 1,
       ranges: [{ partition: 2, first: 90, last: 100 }],
@@ -284,7 +288,7 @@ describe('batch spans', () => {
 
   test('a batch over two partitions is committed when both are', () => {
     fresh();
-    const batch = tracer.startBatch({
+    const batch = batches.startBatch({
       topic: TOPIC,
       id: 2,
       ranges: [
@@ -371,7 +375,7 @@ describe('batch spans', () => {
 
   test('a failed sink write and an abandoned batch end with errors and are recorded as such', async () => {
     fresh();
-    const batch = tracer.startBatch({
+    const batch = batches.startBatch({
       topic: TOPIC,
       id: 9,
       ranges: [{ partition: 0, first: 0, last: 4 }],
