@@ -16,6 +16,9 @@
  *   rejects are dead-lettered (SINK_REJECTED) with its error. Nothing is skipped silently. A
  *   failure that may be the content's or the store's (SinkError.suspect) is retried
  *   SUSPECT_ATTEMPTS times at each size, then treated as a rejection.
+ *
+ * Long file: one state machine (filling, sealed, writing, retrying, isolating rejected records)
+ * whose byte accounting must stay in one place to stay exact.
  */
 import PQueue from 'p-queue';
 import { DeadLetterCode } from '../contract/errors.ts';

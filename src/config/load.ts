@@ -2,6 +2,9 @@
  * Loads the configuration: defaults, then an optional JSON file (VARSTREAM_CONFIG), then
  * environment variables, then explicit overrides (CLI flags, tests). Validated once; an invalid
  * value fails start with an error naming the field, its environment variable and what is accepted.
+ *
+ * Long file: source merging (defaults, file, environment, flags), validation messages and TLS file
+ * checks; the variable table is env-bindings.ts.
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';

@@ -4,6 +4,10 @@
  * kafkajs-source.ts), decodes, hands messages to each pipeline's micro-batcher, dead-letters what
  * cannot be decoded, pauses partitions on request, and commits the offsets the offset tracker
  * releases.
+ *
+ * Long file: the runner's state (assignment, pauses, commits, stop) and its wiring to the Source,
+ * memory policy and telemetry belong together; splitting the delivery path out (decode → batch →
+ * commit as values) is issue 23's next step.
  */
 import { EventEmitter } from 'node:events';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';

@@ -3,6 +3,9 @@
  * `content-type` header, into columns: the vectors of all its rows in one Float32Array (a view on
  * the message bytes where alignment allows), never a JS array of numbers per row. One message is
  * dead-lettered as a whole: an Arrow stream with one bad row is rejected with that row's index.
+ *
+ * Long file: the three encodings (JSON, float32, Arrow IPC) with their validation share the
+ * contract's codes; each decoder is a section.
  */
 import { isUtf8 } from 'node:buffer';
 import { endianness } from 'node:os';

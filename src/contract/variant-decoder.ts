@@ -2,6 +2,9 @@
  * Decodes and validates one variant message (contract v1) into one record per ALT allele, the
  * samples it names, and the (sample, variant) calls its genotypes carry. Throws DecodeError with a
  * stable code for anything the contract rejects; never throws anything else for bad input.
+ *
+ * Long file: the variant contract's validation (site, alleles, genotypes, INFO per allele, limits)
+ * in decoding order, so each code's cause is found where it is thrown.
  */
 import { DeadLetterCode, DecodeError } from './errors.ts';
 import { genesFromInfo, normaliseGenes } from './genes.ts';

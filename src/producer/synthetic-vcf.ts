@@ -10,6 +10,9 @@
  * allele frequency, ~2% missing, ~30% of records phased, odd-numbered samples haploid
  * on chrX; DP/GQ per sample; SnpEff-style `ANN` (intergenic records name the flanking
  * pair, as SnpEff does) and occasional ClinVar-style `GENEINFO`.
+ *
+ * Long file: a self-contained generator (sites, alleles, genes, genotypes) whose output must stay
+ * byte-identical per seed.
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';

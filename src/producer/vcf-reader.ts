@@ -6,6 +6,9 @@
  *
  * The record count is not known up front; `bytesRead` / `fileSize` (compressed
  * bytes read from disk against the file's size) give a caller progress and an ETA.
+ *
+ * Long file: streaming decompression (plain, gzip, bgzip), line splitting, header parsing and
+ * per-line error reporting of one reader.
  */
 import { createReadStream, type ReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';

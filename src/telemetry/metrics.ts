@@ -6,6 +6,9 @@
  *
  * The API has no proxy meter: create ConsumerMetrics after startTelemetry() (or pass a meter), or
  * every instrument is a no-op.
+ *
+ * Long file: one typed method per instrument of the metric spec (metric-spec.ts), and the
+ * observable gauges; no logic beyond recording.
  */
 import {
   type Attributes,

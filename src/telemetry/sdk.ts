@@ -15,6 +15,9 @@
  *   _TIMEOUT, _COMPRESSION and the certificate variables from the process environment themselves.
  * - Only the http/protobuf protocol is built in; OTEL_EXPORTER_OTLP_PROTOCOL naming another one is
  *   reported as a warning and http/protobuf is used.
+ *
+ * Long file: the OTEL_* environment contract (exporters, samplers, resource) is parsed and
+ * validated here in one place, as docs/telemetry.md lists it.
  */
 import { hostname } from 'node:os';
 import { context, DiagLogLevel, diag, metrics, propagation, trace } from '@opentelemetry/api';

@@ -11,6 +11,9 @@
  *   and on end() opens a `commit <topic>` child that ends when the consumer reports a commit
  *   covering the batch's last offsets. With a ConsumerMetrics, the same calls record the batch,
  *   sink-write, rows, retry and dead-letter metrics, so spans and metrics cannot disagree.
+ *
+ * Long file: producer spans, link collection and the batch/commit span lifecycle share one context
+ * model; each part is small and tested in tracing.test.ts.
  */
 import {
   type Attributes,

@@ -8,6 +8,9 @@
  * differs and leaves the rest alone, so a redelivered batch writes nothing but its offsets (and the
  * stored offsets let it skip a batch it wholly applied before). Each read is a hash join over one
  * shard's table, so its cost is bounded by the chromosomes the shard holds, not by the graph.
+ *
+ * Long file: one batch's transaction (read what exists per window, write what is new or changed,
+ * offsets) must be read in one place to see that it is idempotent.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -97,3 +97,15 @@ test('only the Kafka adapters (src/consumers/) and the tools (bench, chaos) impo
     .filter((file) => !/^(consumers|bench|chaos)\//.test(file));
   assert.deepEqual(importers, []);
 });
+
+test('no file of the service over 300 lines without a reason at its top ("Long file:")', () => {
+  const long = sourceFiles(SRC)
+    .filter((file) => !/^(bench|chaos)\//.test(relative(SRC, file)))
+    .filter((file) => {
+      const text = readFileSync(file, 'utf8');
+      const header = text.slice(0, text.indexOf('*/') + 2);
+      return text.split('\n').length > 300 && !header.includes('Long file:');
+    })
+    .map((file) => relative(SRC, file));
+  assert.deepEqual(long, []);
+});
