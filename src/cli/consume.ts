@@ -21,6 +21,9 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+/** Signals this close to the first stop signal are the same one, relayed (see onSignal). */
+const SAME_SIGNAL_MS = 1_000;
+
 export async function consume(config: Config, logger: Logger): Promise<number> {
   logger.info({ config: describeConfig(config) }, 'starting varstream');
   if (config.memoryBudget)
@@ -72,12 +75,21 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
         resolve(clean && consumer.failure === undefined ? 0 : 1);
       });
     };
+    let firstAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
+      // One Ctrl-C can arrive twice: from the terminal (to the whole foreground process group) and
+      // relayed by a parent (npm, the tsx CLI) a few milliseconds later. A signal within
+      // SAME_SIGNAL_MS of the first is that same one; a person's second Ctrl-C comes later.
+      if (signals > 0 && performance.now() - firstAt < SAME_SIGNAL_MS) {
+        logger.debug({ signal }, 'the same stop signal again (relayed by a parent process): ignored');
+        return;
+      }
       signals++;
       if (signals > 1) {
         logger.warn({ signal }, 'second signal: exiting now; unwritten batches will be re-read');
         process.exit(130);
       }
+      firstAt = performance.now();
       logger.info({ signal }, 'stopping: flushing buffered batches and committing');
       stop();
     };

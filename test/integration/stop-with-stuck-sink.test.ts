@@ -78,7 +78,7 @@ test('SIGTERM with a sink write stuck: exit non-zero within the grace period, no
   assert.deepEqual(await countLance(config), { rows: 200, distinctIds: 200 });
 });
 
-test('a second signal exits at once', async () => {
+test('a second signal exits at once; the same one relayed within a second does not', async () => {
   const { env } = await setup(20);
   const stuck = await startStuck(env);
   stuck.child.kill('SIGTERM');
@@ -86,6 +86,19 @@ test('a second signal exits at once', async () => {
     timeoutMs: 10_000,
     message: 'the first signal was taken',
   });
+  const firstTaken = performance.now();
+  // What a parent relaying the terminal's Ctrl-C does (npm, the tsx CLI): the same signal again.
+  stuck.child.kill('SIGINT');
+  await waitFor(
+    () => stuck.messages.has('the same stop signal again (relayed by a parent process): ignored'),
+    {
+      timeoutMs: 10_000,
+      message: 'the relayed copy to be ignored',
+    },
+  );
+  assert.equal(stuck.child.exitCode, null, 'still stopping');
+  // A person's second Ctrl-C: more than the 1 s in which a signal counts as the first one.
+  await waitFor(() => performance.now() - firstTaken > 1_100, { timeoutMs: 5_000, message: '1.1 s' });
   stuck.child.kill('SIGINT');
   const { exitCode } = await stuck.waitExit(GRACE_MS);
   assert.equal(exitCode, 130);
