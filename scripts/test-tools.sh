@@ -10,6 +10,7 @@ missing=""
 command -v kcat >/dev/null 2>&1 || missing="$missing kcat"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v tini >/dev/null 2>&1 || missing="$missing tini"
+command -v script >/dev/null 2>&1 || missing="$missing bsdutils" # script(1): the Ctrl-C test's pseudo-terminal
 if [ -n "$missing" ]; then
   echo "test tools: installing$missing with apt-get"
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
