@@ -28,8 +28,13 @@ import { localKafka } from './local-kafka.ts';
 import { Progress } from './progress.ts';
 import { skippedSummary, skipReporter } from './skipped.ts';
 
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 const program = new Command('varstream')
   .description('Stream genomic variants from Kafka into LanceDB and Kuzu')
+  .version(PACKAGE_VERSION, '-V, --version', 'print the version')
   .showHelpAfterError();
 
 program

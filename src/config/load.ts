@@ -48,6 +48,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
     rejectSecretsInFile(file, content);
     deepMerge(raw, content);
   }
+  // The local broker's port (`npm run kafka:up`, scripts/kafka/kafka.sh): without KAFKA_BROKERS,
+  // every command connects where that broker listens.
+  const port = env.KAFKA_PORT;
+  if (port !== undefined && port !== '' && !env.KAFKA_BROKERS) {
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65_535)
+      throw new ConfigError([
+        `KAFKA_PORT = ${JSON.stringify(port)}: expected a port number between 1 and 65535`,
+      ]);
+    setPath(raw, 'kafka.brokers', `127.0.0.1:${port}`);
+  }
   for (const binding of ENV_BINDINGS) {
     const value = env[binding.env];
     if (value !== undefined && value !== '') setPath(raw, binding.path, value);
