@@ -487,7 +487,7 @@ stop_pid() {
 }
 
 # The one line meant for machines: the bootstrap address.
-print_ready() { echo "KAFKA_BROKERS=$BOOTSTRAP"; }
+print_ready() { echo "export KAFKA_BROKERS=$BOOTSTRAP"; }
 
 # ------------------------------------------------------------ commands ----
 
