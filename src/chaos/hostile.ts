@@ -259,7 +259,7 @@ const variantHostile = (options: HostileOptions) =>
   );
 
 /** An Arrow stream that declares `rows` rows while its vector buffer holds one row's floats. */
-function shortArrow(rows: number, dim: number): Buffer {
+export function shortArrow(rows: number, dim: number): Buffer {
   const type = new FixedSizeList(dim, new Field('item', new Float32()));
   const child = makeData({
     type: new Float32(),

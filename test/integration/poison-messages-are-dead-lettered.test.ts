@@ -13,6 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import type { Kafka } from 'kafkajs';
 import type { Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
@@ -60,28 +61,33 @@ function wideSite(alts: number, samples: number) {
   };
 }
 
-async function run(
-  config: Config,
-  messages: Array<{ key: string; value: string | Buffer }>,
-  deadLetterTopicBytes?: number,
-) {
-  const kafka = createKafka(config, silentLogger);
-  if (deadLetterTopicBytes) {
-    // A dead-letter topic made by hand, smaller than the input topics varstream creates.
-    const admin = kafka.admin();
-    await admin.connect();
+/** A dead-letter topic made by hand, smaller than the input topics varstream creates. */
+async function smallDeadLetterTopic(kafka: Kafka, config: Config, bytes: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
         {
           topic: config.topics.deadLetter,
           numPartitions: 1,
-          configEntries: [{ name: 'max.message.bytes', value: String(deadLetterTopicBytes) }],
+          configEntries: [{ name: 'max.message.bytes', value: String(bytes) }],
         },
       ],
     });
+  } finally {
     await admin.disconnect();
   }
+}
+
+async function run(
+  config: Config,
+  messages: Array<{ key: string; value: string | Buffer }>,
+  deadLetterTopicBytes?: number,
+) {
+  const kafka = createKafka(config, silentLogger);
+  if (deadLetterTopicBytes) await smallDeadLetterTopic(kafka, config, deadLetterTopicBytes);
   await ensureTopics(kafka, config);
   const producer = kafka.producer();
   await producer.connect();
@@ -203,19 +209,7 @@ test('a dead letter the dead-letter topic refuses even without its value stops i
     variants: { sinks: 'lancedb' },
   });
   const kafka = createKafka(config, silentLogger);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic: config.topics.deadLetter,
-        numPartitions: 1,
-        configEntries: [{ name: 'max.message.bytes', value: '64' }],
-      },
-    ],
-  });
-  await admin.disconnect();
+  await smallDeadLetterTopic(kafka, config, 64);
   await ensureTopics(kafka, config);
   const producer = kafka.producer();
   await producer.connect();

@@ -15,17 +15,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as lancedb from '@lancedb/lancedb';
-import {
-  Field,
-  FixedSizeList,
-  Float32,
-  makeData,
-  makeVector,
-  Table,
-  tableToIPC,
-  Utf8,
-  vectorFromArray,
-} from 'apache-arrow';
+import { shortArrow } from '../../src/chaos/hostile.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { kafkaPublishers } from '../../src/consumers/publisher.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
@@ -130,24 +120,11 @@ test('contract faults are dead-lettered with the codes the README gives', async 
     variant('deep-dp', { chrom: '1', pos: 3, ref: 'A', alt: 'G', samples: { S: { GT: '0/1', DP: 1e20 } } }),
     variant('fine', { chrom: '1', pos: 4, ref: 'A', alt: 'G', samples: { S: { GT: '0/1' } } }),
   ];
-  const type = new FixedSizeList(DIM, new Field('item', new Float32()));
-  const short = makeData({
-    type,
-    length: 3,
-    nullCount: 0,
-    child: makeData({
-      type: new Float32(),
-      length: 3 * DIM,
-      nullCount: 0,
-      data: new Float32Array(DIM).fill(0.5),
-    }),
-  });
-  const table = new Table({ id: vectorFromArray(['a', 'b', 'c'], new Utf8()), vector: makeVector(short) });
   const embeddings = [
     { key: 'null-element', value: JSON.stringify({ id: 'n', vector: [0.1, null, 0.2, 0.3] }) },
     {
       key: 'short-arrow',
-      value: Buffer.from(tableToIPC(table, 'stream')),
+      value: shortArrow(3, DIM),
       headers: { 'content-type': 'application/vnd.apache.arrow.stream' },
     },
     { key: 'fine-embedding', value: JSON.stringify({ id: 'ok', vector: [0.1, 0.2, 0.3, 0.4] }) },

@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  Field,
-  FixedSizeList,
-  Float32,
-  makeData,
-  makeVector,
-  Table,
-  tableToIPC,
-  Utf8,
-  Vector,
-  vectorFromArray,
-} from 'apache-arrow';
+import { Vector } from 'apache-arrow';
 import { EmbeddingBatch } from '../../../src/batching/embedding-batch.ts';
+import { shortArrow } from '../../../src/chaos/hostile.ts';
 import { decodeEmbeddingMessage } from '../../../src/contract/embedding-decoder.ts';
 import { DeadLetterCode, DecodeError } from '../../../src/contract/errors.ts';
 import { rawMessage } from '../../../src/contract/raw-message.ts';
@@ -184,20 +174,7 @@ test('Arrow: bad streams and bad rows are rejected with their codes and row', ()
 
 test('Arrow: a stream declaring more rows than its vector buffer holds is INVALID_ARROW, not zeros', () => {
   // Three rows declared, floats for one: Arrow itself would read the missing ones as zeros.
-  const type = new FixedSizeList(DIM, new Field('item', new Float32()));
-  const short = makeData({
-    type,
-    length: 3,
-    nullCount: 0,
-    child: makeData({
-      type: new Float32(),
-      length: 3 * DIM,
-      nullCount: 0,
-      data: new Float32Array(DIM).fill(0.5),
-    }),
-  });
-  const table = new Table({ id: vectorFromArray(['a', 'b', 'c'], new Utf8()), vector: makeVector(short) });
-  const value = Buffer.from(tableToIPC(table, 'stream'));
+  const value = shortArrow(3, DIM);
   rejects(
     () => decode({ key: null, value, headers: { 'content-type': 'application/vnd.apache.arrow.stream' } }),
     DeadLetterCode.INVALID_ARROW,
