@@ -53,7 +53,7 @@ export async function ensureTopics(
 }
 
 /** Resolves once every partition of `topics` has a leader; retries what a young broker refuses. */
-async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last: unknown;
   while (performance.now() < deadline) {

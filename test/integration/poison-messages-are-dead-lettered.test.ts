@@ -16,7 +16,7 @@ import { before, test } from 'node:test';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { ensureTopics } from '../../src/consumers/topics.ts';
+import { ensureTopics, waitForLeaders } from '../../src/consumers/topics.ts';
 import {
   committedOffsets,
   countStores,
@@ -67,7 +67,8 @@ async function smallDeadLetterTopic(kafka: Kafka, config: Config, bytes: number)
   await admin.connect();
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own wait fails on a just-started broker; topics.ts's retries what it refuses.
+      waitForLeaders: false,
       topics: [
         {
           topic: config.topics.deadLetter,
@@ -76,6 +77,7 @@ async function smallDeadLetterTopic(kafka: Kafka, config: Config, bytes: number)
         },
       ],
     });
+    await waitForLeaders(admin, [config.topics.deadLetter]);
   } finally {
     await admin.disconnect();
   }
