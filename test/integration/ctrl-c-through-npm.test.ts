@@ -62,9 +62,12 @@ test('one Ctrl-C in a terminal to `npm run varstream -- consume` commits and exi
   const { env, allCommitted } = await backlog();
   // `script -e` runs the command on a new pseudo-terminal and exits with its status; what is written
   // to its stdin is typed on that terminal, so \x03 is a Ctrl-C from the terminal's line discipline.
-  const child = spawn('script', ['-qfec', 'npm run varstream -- consume', '/dev/null'], {
+  // `script` runs the command with `$SHELL -c`; `exec` puts npm in that shell's place, as it is
+  // under an interactive shell. Else a non-interactive dash, waiting for npm in the same process
+  // group, dies of the same SIGINT and `script` reports 130 whatever npm and the consumer exit with.
+  const child = spawn('script', ['-qfec', 'exec npm run varstream -- consume', '/dev/null'], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, SHELL: '/bin/sh' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
