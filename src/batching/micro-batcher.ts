@@ -10,12 +10,12 @@
  *   to pause its topic, and resumes once a batch's worth has drained.
  * - A batch is done when every sink wrote it and its dead letters were published; only then are
  *   its offset ranges marked done, and the tracker yields the offsets that may be committed.
- * - Transient sink failures are retried with backoff (the topic pauses meanwhile). When a sink
- *   rejects a batch's content (RecordRejectedError), the batch is split in halves, re-decoded from
- *   the messages it holds, and written again, down to single messages: the ones the sink still
- *   rejects are dead-lettered (SINK_REJECTED) with its error. Nothing is skipped silently. A
- *   failure that may be the content's or the store's (SinkError.suspect) is retried
- *   SUSPECT_ATTEMPTS times at each size, then treated as a rejection.
+ * - Sinks return their delivery as a value (core/sink.ts Delivery), and this is the one place that
+ *   acts on it. `retry` is retried with backoff (the topic pauses meanwhile); `fatal` abandons the
+ *   batch; `rejected` splits the batch in halves, re-decoded from the messages it holds, and writes
+ *   them again, down to single messages: the ones the sink still rejects are dead-lettered
+ *   (SINK_REJECTED) with its reason. Nothing is skipped silently. A `suspect` retry is tried
+ *   SUSPECT_ATTEMPTS times at each size, then taken as a rejection.
  *
  * Long file: one state machine (filling, sealed, writing, retrying, isolating rejected records)
  * whose byte accounting must stay in one place to stay exact.
@@ -26,19 +26,22 @@ import type { DeadLetter, DeadLetterPublisher, HeldMessage } from '../core/messa
 import { PauseReason } from '../core/pause-reason.ts';
 import {
   type BatchRange,
-  isRejection,
-  isSuspect,
-  RecordRejectedError,
+  type Delivery,
+  deliver,
+  deliveryError,
+  deliveryOf,
+  type Rejected,
   type Sink,
   type SinkBatch,
+  type Written,
 } from '../core/sink.ts';
 import type { BatchInstruments, BatchObserver } from '../telemetry/instruments.ts';
 import { LinkCollector } from '../telemetry/tracing.ts';
 import type { OffsetRange, OffsetTracker } from './offset-tracker.ts';
-import { type BackoffOptions, retryForever } from './retry.ts';
+import { type BackoffOptions, backoffDelay } from './retry.ts';
 
 /**
- * Attempts of a write that fails with a suspect error (SinkError.suspect) before the batch is split
+ * Attempts of a write that fails with a suspect retry (Delivery `suspect`) before the batch is split
  * as if rejected: a single message that still fails is dead-lettered (SINK_REJECTED).
  */
 export const SUSPECT_ATTEMPTS = 3;
@@ -253,7 +256,15 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
       links: linksOf(batch),
     });
     const publish = (letters: DeadLetter[]) => {
-      const send = () => this.retrying('dead-letter', () => this.options.deadLetters.publish(letters), trace);
+      const send = () =>
+        this.delivered(
+          'dead-letter',
+          async () => {
+            await this.options.deadLetters.publish(letters);
+            return deliver.written(letters.length);
+          },
+          trace,
+        );
       return trace ? trace.publishDeadLetters(letters, send) : send();
     };
     try {
@@ -310,11 +321,11 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     );
     watchdog.unref();
     try {
-      const result = await this.retrying(sink.name, () => sink.writeBatch(batch), trace);
-      return { written: result.written, skipped: result.skipped, rejected: [] };
-    } catch (error) {
-      if (!isRejection(error) || this.stopping) throw error;
-      return await this.isolate(sink, batch.id, held, error, trace);
+      const delivery = await this.delivered(sink.name, () => sink.writeBatch(batch), trace);
+      if (delivery.status === 'written')
+        return { written: delivery.written, skipped: delivery.skipped, rejected: [] };
+      if (this.stopping) throw deliveryError(sink.name, delivery);
+      return await this.isolate(sink, batch.id, held, delivery, trace);
     } finally {
       clearInterval(watchdog);
     }
@@ -328,9 +339,10 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     sink: Sink<P>,
     batchId: number,
     messages: HeldMessage[],
-    error: unknown,
+    rejection: Rejected,
     trace?: BatchObserver,
   ): Promise<SinkOutcome> {
+    const error = deliveryError(sink.name, rejection);
     this.options.events.onSinkRejected?.(sink.name, batchId, messages.length, error);
     trace?.rejected(sink.name, messages.length, error);
     const [only] = messages;
@@ -342,14 +354,12 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
       const part = this.rebuild(batchId, half);
       outcome.rejected.push(...part.rejected);
       if (part.decoded.length === 0) continue;
-      let result: SinkOutcome;
-      try {
-        const written = await this.retrying(sink.name, () => sink.writeBatch(part.batch), trace);
-        result = { written: written.written, rejected: [] };
-      } catch (halfError) {
-        if (!isRejection(halfError) || this.stopping) throw halfError;
-        result = await this.isolate(sink, batchId, part.decoded, halfError, trace);
-      }
+      const delivery = await this.delivered(sink.name, () => sink.writeBatch(part.batch), trace);
+      if (delivery.status !== 'written' && this.stopping) throw deliveryError(sink.name, delivery);
+      const result =
+        delivery.status === 'written'
+          ? { written: delivery.written, rejected: [] }
+          : await this.isolate(sink, batchId, part.decoded, delivery, trace);
       outcome.written += result.written;
       outcome.rejected.push(...result.rejected);
     }
@@ -387,44 +397,61 @@ export class MicroBatcher<P extends BatchPayload<D>, D> {
     return { ...message, topic: this.options.topic, code, reason };
   }
 
-  private async retrying<T>(name: string, operation: () => Promise<T>, trace?: BatchObserver): Promise<T> {
+  /**
+   * Runs `attempt` until the store answers: `written` or `rejected` are returned; `retry` waits
+   * with backoff and tries again (a `suspect` one SUSPECT_ATTEMPTS times, then it is a rejection);
+   * `fatal`, or any failure once the pipeline is stopping, is thrown as the batch's failure. A
+   * thrown error counts as the delivery it stands for (deliveryOf).
+   */
+  private async delivered(
+    name: string,
+    attempt: () => Promise<Delivery>,
+    trace?: BatchObserver,
+  ): Promise<Written | Rejected> {
     const { events } = this.options;
-    const attempt = events.onWriteAttempt
-      ? async () => {
-          const token = {};
-          events.onWriteAttempt?.(name, token, true);
-          try {
-            return await operation();
-          } finally {
-            events.onWriteAttempt?.(name, token, false);
-          }
-        }
-      : operation;
-    let value: T;
-    try {
-      value = await retryForever(attempt, this.options.retry, {
-        shouldStop: () => this.stopping,
-        giveUp: (error, attempts) => isSuspect(error) && attempts >= SUSPECT_ATTEMPTS,
-        onRetry: (error, attempt, delayMs) => {
-          if (this.failingSinks.size === 0) this.options.events.onPause(PauseReason.SINK_FAILURE, true);
-          this.failingSinks.add(name);
-          this.options.events.onSinkRetry?.(name, error, attempt, delayMs);
-          trace?.retry(name, attempt, delayMs, error);
-        },
-      });
-    } catch (error) {
-      if (!isSuspect(error) || this.stopping) throw error;
-      // Evidence that the records are at fault: the store's own remedy ran before each attempt.
-      throw new RecordRejectedError(
-        name,
-        `${(error as Error).message} (still failing after ${SUSPECT_ATTEMPTS} attempts: taken as the content's fault)`,
-        { cause: error },
-      );
+    for (let attempts = 1; ; attempts++) {
+      const token = {};
+      events.onWriteAttempt?.(name, token, true);
+      let delivery: Delivery;
+      let thrown: unknown;
+      try {
+        delivery = await attempt();
+      } catch (error) {
+        thrown = error;
+        delivery = deliveryOf(error);
+      } finally {
+        events.onWriteAttempt?.(name, token, false);
+      }
+      if (delivery.status === 'written' || delivery.status === 'rejected')
+        return this.answered(name, delivery);
+      // A thrown error is reported as itself (its type may matter: an undeliverable dead letter).
+      const error = thrown ?? deliveryError(name, delivery);
+      if (delivery.status === 'fatal' || this.stopping) throw error;
+      if (delivery.suspect && attempts >= SUSPECT_ATTEMPTS) {
+        // Evidence that the records are at fault: the store's own remedy ran before each attempt.
+        return this.answered(
+          name,
+          deliver.rejected(
+            `${delivery.reason} (still failing after ${SUSPECT_ATTEMPTS} attempts: taken as the content's fault)`,
+            error,
+          ),
+        );
+      }
+      const delayMs = backoffDelay(attempts, this.options.retry);
+      if (this.failingSinks.size === 0) events.onPause(PauseReason.SINK_FAILURE, true);
+      this.failingSinks.add(name);
+      events.onSinkRetry?.(name, error, attempts, delayMs);
+      trace?.retry(name, attempts, delayMs, error);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
+  }
+
+  /** The store answered `name` (wrote or refused): it is not failing any more. */
+  private answered<D extends Written | Rejected>(name: string, delivery: D): D {
     if (this.failingSinks.delete(name) && this.failingSinks.size === 0) {
       this.options.events.onPause(PauseReason.SINK_FAILURE, false);
     }
-    return value;
+    return delivery;
   }
 
   private release(batch: FillingBatch<P>): void {

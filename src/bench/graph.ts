@@ -12,7 +12,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { deriveBudget } from '../backpressure/memory-budget.ts';
-import { parseBytes } from '../config/units.ts';
+import { parseBytes } from '../core/units.ts';
 import { graphChart } from './graph-chart.ts';
 import { child } from './graph-child.ts';
 import { WORKLOADS, type WorkloadName } from './graph-workloads.ts';

@@ -2,14 +2,12 @@
  * Every environment variable varstream reads, the configuration field it sets and what it means.
  * The README's configuration table lists each (a test checks the names, fields and defaults).
  */
+import type { EnvBinding } from '../core/option-fields.ts';
+import { KUZU_ENV } from '../sinks/kuzu/options.ts';
+import { LANCEDB_ENV } from '../sinks/lancedb/options.ts';
 import { SASL_MECHANISMS } from './schema.ts';
 
-export interface EnvBinding {
-  env: string;
-  path: string;
-  description: string;
-  secret?: boolean;
-}
+export type { EnvBinding };
 
 /** Every environment variable varstream reads, and the field it sets. */
 export const ENV_BINDINGS: readonly EnvBinding[] = [
@@ -136,41 +134,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     path: 'embeddings.distance',
     description: 'Distance of the vector index and of `query similar`',
   },
-  { env: 'VARSTREAM_LANCEDB_URI', path: 'lancedb.uri', description: 'LanceDB directory or URI' },
-  { env: 'VARSTREAM_LANCEDB_VARIANTS_TABLE', path: 'lancedb.variantsTable', description: 'Variants table' },
-  {
-    env: 'VARSTREAM_LANCEDB_EMBEDDINGS_TABLE',
-    path: 'lancedb.embeddingsTable',
-    description: 'Embeddings table',
-  },
-  {
-    env: 'VARSTREAM_LANCEDB_OPTIMIZE_EVERY_WRITES',
-    path: 'lancedb.optimizeEveryWrites',
-    description: 'Writes between two compaction and cleanup runs (0: never)',
-  },
-  {
-    env: 'VARSTREAM_LANCEDB_VERSION_RETENTION_MS',
-    path: 'lancedb.versionRetentionMs',
-    description: 'Table versions older than this are deleted',
-  },
-  {
-    env: 'VARSTREAM_LANCEDB_INDEX_MIN_ROWS',
-    path: 'lancedb.indexMinRows',
-    description: 'Build the vector index at this many rows (0: never)',
-  },
-  { env: 'VARSTREAM_LANCEDB_INDEX_TYPE', path: 'lancedb.indexType', description: 'Vector index type' },
-  {
-    env: 'VARSTREAM_LANCEDB_INDEX_CACHE',
-    path: 'lancedb.indexCacheBytes',
-    description: "LanceDB's index cache (btree and vector index pages)",
-  },
-  {
-    env: 'VARSTREAM_LANCEDB_METADATA_CACHE',
-    path: 'lancedb.metadataCacheBytes',
-    description: "LanceDB's metadata cache (manifests, file metadata)",
-  },
-  { env: 'VARSTREAM_KUZU_PATH', path: 'kuzu.path', description: 'Kuzu database path' },
-  { env: 'VARSTREAM_KUZU_BUFFER_POOL', path: 'kuzu.bufferPoolBytes', description: "Kuzu's buffer pool size" },
+  ...LANCEDB_ENV,
+  ...KUZU_ENV,
   { env: 'VARSTREAM_BATCH_MAX_ROWS', path: 'batch.maxRows', description: 'Flush after this many messages' },
   { env: 'VARSTREAM_BATCH_MAX_BYTES', path: 'batch.maxBytes', description: 'Flush after this many bytes' },
   { env: 'VARSTREAM_BATCH_LINGER_MS', path: 'batch.lingerMs', description: 'Flush a non-empty batch after' },

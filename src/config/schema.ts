@@ -5,31 +5,13 @@
 import { z } from 'zod';
 import type { MemoryBudget } from '../backpressure/memory-budget.ts';
 import { DEFAULT_VARIANT_LIMITS } from '../contract/limits.ts';
-import { parseBytes } from './units.ts';
+import { bytes, int } from '../core/option-fields.ts';
+import { kuzuOptions } from '../sinks/kuzu/options.ts';
+import { DISTANCE_TYPES, lancedbOptions } from '../sinks/lancedb/options.ts';
+import { EMBEDDING_SINKS, VARIANT_SINKS } from '../sinks/names.ts';
 
 /** Names that reach file paths, table names or Kafka: letters, digits, `.`, `_`, `-`. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
-const bytes = (min: number, max: number) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const parsed = parseBytes(value);
-    if (parsed === undefined || parsed < min || parsed > max) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected a byte size between ${min} and ${max} bytes, e.g. 16Mi, 512MiB, 1048576`,
-      });
-      return z.NEVER;
-    }
-    return parsed;
-  });
-
-const int = (min: number, max: number) =>
-  z.coerce
-    .number({ error: `expected an integer between ${min} and ${max}` })
-    .int({ error: `expected an integer between ${min} and ${max}` })
-    .min(min, { error: `expected an integer between ${min} and ${max}` })
-    .max(max, { error: `expected an integer between ${min} and ${max}` });
 
 const topicName = z
   .string()
@@ -103,16 +85,6 @@ const kafkaSasl = z
   })
   .prefault({});
 
-export const VARIANT_SINKS = ['lancedb', 'kuzu'] as const;
-export type VariantSinkName = (typeof VARIANT_SINKS)[number];
-export const EMBEDDING_SINKS = ['lancedb'] as const;
-export type EmbeddingSinkName = (typeof EMBEDDING_SINKS)[number];
-
-export const VECTOR_INDEX_TYPES = ['hnsw_sq', 'hnsw_pq', 'ivf_pq', 'none'] as const;
-export type VectorIndexType = (typeof VECTOR_INDEX_TYPES)[number];
-export const DISTANCE_TYPES = ['cosine', 'l2', 'dot'] as const;
-export type DistanceType = (typeof DISTANCE_TYPES)[number];
-
 export const PIPELINES = ['variants', 'embeddings'] as const;
 export type PipelineName = (typeof PIPELINES)[number];
 
@@ -128,10 +100,6 @@ const nameList = <T extends string>(allowed: readonly [T, ...T[]]) =>
         .array(z.enum(allowed, { error: `expected one of: ${allowed.join(', ')}` }))
         .min(1, { error: `expected at least one of: ${allowed.join(', ')}` }),
     );
-
-const tableName = z
-  .string()
-  .regex(TABLE_NAME, { error: 'expected a table name: a letter or "_", then letters, digits or "_"' });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -187,31 +155,8 @@ export const configSchema = z.object({
       .enum(DISTANCE_TYPES, { error: `expected one of: ${DISTANCE_TYPES.join(', ')}` })
       .default('cosine'),
   }),
-  lancedb: z.object({
-    /** A directory or an object-store URI. */
-    uri: z.string().min(1).default('./data/lancedb'),
-    variantsTable: tableName.default('variants'),
-    embeddingsTable: tableName.default('embeddings'),
-    /** Merge-inserts between two optimize() runs (compaction and version cleanup); 0 disables. */
-    optimizeEveryWrites: int(0, 1_000_000).default(50),
-    /** optimize() deletes table versions older than this. */
-    versionRetentionMs: int(0, 30 * 24 * 3_600_000).default(600_000),
-    /** Build the vector index once the embeddings table has this many rows; 0 disables. */
-    indexMinRows: int(0, 1_000_000_000).default(100_000),
-    indexType: z
-      .enum(VECTOR_INDEX_TYPES, { error: `expected one of: ${VECTOR_INDEX_TYPES.join(', ')}` })
-      .default('hnsw_sq'),
-    /** LanceDB's index cache (btree and vector index pages); derived from the memory limit. */
-    indexCacheBytes: bytes(1024 ** 2, 64 * 1024 ** 3).default(8 * 1024 ** 2),
-    /** LanceDB's metadata cache (manifests, file metadata); derived from the memory limit. */
-    metadataCacheBytes: bytes(1024 ** 2, 64 * 1024 ** 3).default(8 * 1024 ** 2),
-  }),
-  kuzu: z.object({
-    /** The database path (Kuzu creates it). Its parent directory also holds the staging files. */
-    path: z.string().min(1).default('./data/kuzu/graph.kuzu'),
-    // Schema v2 needs at least 32 MiB: its nine variant tables each keep key-index pages in the pool.
-    bufferPoolBytes: bytes(32 * 1024 ** 2, 64 * 1024 ** 3).default(256 * 1024 ** 2),
-  }),
+  lancedb: lancedbOptions,
+  kuzu: kuzuOptions,
   batch: z.object({
     maxRows: int(1, 1_000_000).default(10_000),
     /** Message bytes (key + value + headers) in one batch. */

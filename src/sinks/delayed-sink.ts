@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/logger.ts';
-import type { Sink, SinkBatch, SinkResult } from '../core/sink.ts';
+import type { Delivery, Sink, SinkBatch } from '../core/sink.ts';
 
 export class DelayedSink<P> implements Sink<P> {
   readonly name: string;
@@ -36,13 +36,13 @@ export class DelayedSink<P> implements Sink<P> {
     return this.inner.start();
   }
 
-  writeBatch(batch: SinkBatch<P>): Promise<SinkResult> {
+  writeBatch(batch: SinkBatch<P>): Promise<Delivery> {
     const write = this.delayedWrite(batch);
     this.running.add(write);
     return write.finally(() => this.running.delete(write));
   }
 
-  private async delayedWrite(batch: SinkBatch<P>): Promise<SinkResult> {
+  private async delayedWrite(batch: SinkBatch<P>): Promise<Delivery> {
     this.logger?.debug(
       { sink: this.name, batch: batch.id, delayMs: this.delayMs },
       'test sink: write delayed',

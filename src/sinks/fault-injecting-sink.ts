@@ -3,12 +3,12 @@
  * some writes on purpose, to prove what the pipeline does with failing stores.
  *
  * - failureRate: each write attempt fails first, with this probability, with a transient
- *   (retriable) error: the store "comes back" on a later attempt.
- * - rejectEvery N: the sink refuses, as content (RecordRejectedError), any batch whose offset
+ *   (`retry`) delivery: the store "comes back" on a later attempt.
+ * - rejectEvery N: the sink refuses, as content (a `rejected` delivery), any batch whose offset
  *   ranges include an offset o with o % N === N - 1. Split down to one message, exactly those
  *   messages are refused, so the dead letters they become are predictable.
  */
-import { RecordRejectedError, type Sink, type SinkBatch, SinkError, type SinkResult } from '../core/sink.ts';
+import { type Delivery, deliver, type Sink, type SinkBatch } from '../core/sink.ts';
 
 export interface InjectedFaults {
   failureRate: number;
@@ -30,18 +30,16 @@ export class FaultInjectingSink<P> implements Sink<P> {
     return this.inner.start();
   }
 
-  writeBatch(batch: SinkBatch<P>): Promise<SinkResult> {
+  async writeBatch(batch: SinkBatch<P>): Promise<Delivery> {
     const { failureRate, rejectEvery } = this.faults;
     if (failureRate > 0 && (this.faults.random ?? Math.random)() < failureRate)
-      return Promise.reject(new SinkError(this.name, `injected transient failure (batch ${batch.id})`, true));
+      return deliver.retry(`injected transient failure (batch ${batch.id})`);
     if (rejectEvery > 0) {
       for (const { partition, first, last } of batch.ranges) {
         // The first offset o >= first with o % N === N - 1.
         const hit = first + ((rejectEvery - 1 - (first % rejectEvery)) % rejectEvery);
         if (hit <= last)
-          return Promise.reject(
-            new RecordRejectedError(this.name, `injected rejection of partition ${partition} offset ${hit}`),
-          );
+          return deliver.rejected(`injected rejection of partition ${partition} offset ${hit}`);
       }
     }
     return this.inner.writeBatch(batch);

@@ -1,25 +1,36 @@
 /**
  * The sinks, by the names the configuration uses (`VARSTREAM_VARIANT_SINKS`,
- * `VARSTREAM_EMBEDDING_SINKS`). A pipeline builds its sinks from here only; a name that is not
- * here is refused at start by the configuration schema, whose name lists these records' keys must
- * match (a missing factory is a type error).
+ * `VARSTREAM_EMBEDDING_SINKS`). A pipeline builds its sinks from here only; a name that is not in
+ * names.ts is refused at start by the configuration schema, and every name there needs a factory
+ * here (a missing one is a type error).
  *
- * Adding a sink: its folder under src/sinks/, one line here (and its name in the schema's list),
- * and a harness in test/integration/sink-conformance.test.ts, the suite every sink must pass.
+ * Adding a sink: its folder under src/sinks/ (the sink, and its options.ts if it has settings,
+ * included by config/schema.ts), its name in names.ts, one line here, and a harness in
+ * test/helpers/sink-harnesses.ts: the conformance suite every sink must pass.
  */
 import type { EmbeddingBatch } from '../batching/embedding-batch.ts';
 import type { VariantBatch } from '../batching/variant-batch.ts';
-import type { Config, EmbeddingSinkName, VariantSinkName } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../core/sink.ts';
 import { KuzuGraphSink } from './kuzu/graph-sink.ts';
 import { KuzuStore } from './kuzu/kuzu-store.ts';
+import type { KuzuOptions } from './kuzu/options.ts';
 import { LanceEmbeddingsSink, type VectorDimension } from './lancedb/embeddings-sink.ts';
+import type { DistanceType, LancedbOptions } from './lancedb/options.ts';
 import { upkeepPolicy } from './lancedb/upkeep-policy.ts';
 import { LanceVariantsSink } from './lancedb/variants-sink.ts';
+import type { EmbeddingSinkName, VariantSinkName } from './names.ts';
+
+/** The options the sinks read: each sink's own section, and the embeddings' distance. */
+export interface SinkOptions {
+  readonly lancedb: LancedbOptions;
+  readonly kuzu: KuzuOptions;
+  readonly embeddings: { readonly distance: DistanceType };
+}
 
 export interface SinkContext {
-  config: Config;
+  /** The whole configuration fits (config/schema.ts includes each sink's options). */
+  config: SinkOptions;
   logger: Logger;
 }
 
@@ -31,7 +42,7 @@ export const VARIANT_SINK_FACTORIES: Readonly<
       uri: config.lancedb.uri,
       table: config.lancedb.variantsTable,
       cache: config.lancedb,
-      upkeep: upkeepPolicy(config),
+      upkeep: upkeepPolicy(config.lancedb, config.embeddings.distance),
       logger,
     }),
   kuzu: ({ config }) =>
@@ -50,7 +61,7 @@ export const EMBEDDING_SINK_FACTORIES: Readonly<
       table: config.lancedb.embeddingsTable,
       cache: config.lancedb,
       dimension,
-      upkeep: upkeepPolicy(config),
+      upkeep: upkeepPolicy(config.lancedb, config.embeddings.distance),
       logger,
     }),
 };

@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import type { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
-import type { Sink, SinkBatch } from '../../src/core/sink.ts';
+import { deliver, type Sink, type SinkBatch } from '../../src/core/sink.ts';
 import { variantSinks } from '../../src/pipelines/variants.ts';
 import {
   committedOffsets,
@@ -46,7 +46,7 @@ class SwitchableSink implements Sink<VariantBatch> {
   async writeBatch(batch: SinkBatch<VariantBatch>) {
     if (this.failing && batch.ranges.some((r) => r.last >= this.failFrom)) {
       this.refusals++;
-      throw new Error('injected: store unavailable');
+      return deliver.retry('injected: store unavailable');
     }
     return this.inner.writeBatch(batch);
   }

@@ -22,7 +22,7 @@ import type { VariantBatch } from '../../src/batching/variant-batch.ts';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import { ensureTopics } from '../../src/consumers/topics.ts';
-import type { Sink, SinkBatch } from '../../src/core/sink.ts';
+import { deliver, type Sink, type SinkBatch } from '../../src/core/sink.ts';
 import { silentLogger, testConsumer, uniqueName, waitUntilCaughtUp } from '../helpers/kafka.ts';
 import { makeTestPki, type TestPki } from '../helpers/tls.ts';
 
@@ -188,7 +188,7 @@ class CollectingSink implements Sink<VariantBatch> {
   async close() {}
   async writeBatch(batch: SinkBatch<VariantBatch>) {
     for (const id of batch.payload.variants.variantId) this.variantIds.add(id);
-    return { written: batch.payload.variants.length };
+    return deliver.written(batch.payload.variants.length);
   }
 }
 

@@ -15,13 +15,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { VariantBatch } from '../../batching/variant-batch.ts';
-import {
-  RecordRejectedError,
-  type Sink,
-  type SinkBatch,
-  SinkError,
-  type SinkResult,
-} from '../../core/sink.ts';
+import { type Delivery, deliver, deliveryOf, type Sink, type SinkBatch, SinkError } from '../../core/sink.ts';
 import { CsvFile } from './csv-file.ts';
 import { READ_OFFSETS, BATCH_STATEMENTS as S, variantTable } from './graph-schema.ts';
 import type { KuzuStore, Row } from './kuzu-store.ts';
@@ -116,8 +110,8 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     for (const row of await this.store.run(READ_OFFSETS)) this.applied.set(String(row.id), Number(row.next));
   }
 
-  async writeBatch(batch: SinkBatch<VariantBatch>): Promise<SinkResult> {
-    if (this.alreadyApplied(batch)) return { written: 0, skipped: true };
+  async writeBatch(batch: SinkBatch<VariantBatch>): Promise<Delivery> {
+    if (this.alreadyApplied(batch)) return deliver.written(0, true);
     const files: CsvFile[] = [];
     const file: FileMaker = (name, header) => {
       const f = new CsvFile(join(this.stagingDir, `batch-${process.pid}-${batch.id}-${name}.csv`), header);
@@ -164,9 +158,9 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
         this.store.preparedSinceOpen >= REOPEN_AFTER_PREPARED
       )
         await this.checkpoint();
-      return { written };
+      return deliver.written(written);
     } catch (error) {
-      throw await this.failure(batch, error);
+      return await this.failure(batch, error);
     } finally {
       for (const f of files) rmSync(f.path, { force: true });
     }
@@ -261,18 +255,18 @@ export class KuzuGraphSink implements Sink<VariantBatch> {
     return created.rows + updated.rows + newPairs.rows + newCalls.rows + changedCalls.rows;
   }
 
-  private async failure(batch: SinkBatch<VariantBatch>, error: unknown): Promise<Error> {
-    if (error instanceof SinkError) return error;
+  private async failure(batch: SinkBatch<VariantBatch>, error: unknown): Promise<Delivery> {
+    if (error instanceof SinkError) return deliveryOf(error);
     const reason = (error as Error).message ?? String(error);
     const message = `batch ${batch.id} failed: ${reason}`;
     // Frees the pool of what committed updates hold, so the retry meets an empty pool; a failed
     // checkpoint is left to the retry (it reports the write's own error).
     if (POOL_FULL.test(reason)) await this.checkpoint().catch(() => undefined);
     // Kuzu's conversion and copy errors are about the values loaded, not about the store.
-    if (REJECTED_CONTENT.test(reason)) return new RecordRejectedError(this.name, message, { cause: error });
+    if (REJECTED_CONTENT.test(reason)) return deliver.rejected(message, error);
     // A full pool is the store's state unless one message alone overfills a freshly checkpointed
     // pool: suspect, so the micro-batcher retries it a few times, then splits the batch.
-    return new SinkError(this.name, message, true, { cause: error, suspect: POOL_FULL.test(reason) });
+    return deliver.retry(message, { cause: error, suspect: POOL_FULL.test(reason) });
   }
 
   private async checkpoint(): Promise<void> {

@@ -6,13 +6,7 @@
  */
 import type { Schema } from 'apache-arrow';
 import type { EmbeddingBatch } from '../../batching/embedding-batch.ts';
-import {
-  RecordRejectedError,
-  type Sink,
-  type SinkBatch,
-  SinkError,
-  type SinkResult,
-} from '../../core/sink.ts';
+import { type Delivery, deliver, type Sink, type SinkBatch, SinkError } from '../../core/sink.ts';
 import { embeddingsSchema, embeddingsToArrow, vectorDimension } from './embedding-arrow.ts';
 import { type LanceTableOptions, type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep } from './table-upkeep.ts';
@@ -94,34 +88,27 @@ export class LanceEmbeddingsSink implements Sink<EmbeddingBatch> {
     await this.upkeep.start();
   }
 
-  async writeBatch(batch: SinkBatch<EmbeddingBatch>): Promise<SinkResult> {
+  async writeBatch(batch: SinkBatch<EmbeddingBatch>): Promise<Delivery> {
     const { opened, schema, upkeep } = this;
-    if (!opened || !schema || !upkeep) throw new SinkError(this.name, 'writeBatch before start', false);
+    if (!opened || !schema || !upkeep) return deliver.fatal('writeBatch before start');
     const rows = batch.payload.length;
-    if (rows === 0) return { written: 0 };
+    if (rows === 0) return deliver.written(0);
     let data: ReturnType<typeof embeddingsToArrow>;
     try {
       data = embeddingsToArrow(batch.payload, schema, Date.now());
     } catch (error) {
       // Building the Arrow batch depends on the values alone: retrying cannot help.
-      throw new RecordRejectedError(this.name, `cannot convert to Arrow: ${(error as Error).message}`, {
-        cause: error,
-      });
+      return deliver.rejected(`cannot convert to Arrow: ${(error as Error).message}`, error);
     }
     try {
       await opened.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
     } catch (error) {
-      throw new SinkError(
-        this.name,
-        `merge-insert of ${rows} embeddings failed: ${(error as Error).message}`,
-        true,
-        {
-          cause: error,
-        },
-      );
+      return deliver.retry(`merge-insert of ${rows} embeddings failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     await upkeep.afterWrite(rows);
-    return { written: rows };
+    return deliver.written(rows);
   }
 
   /** Does not wait for a background index build: an unfinished build is simply not committed. */

@@ -15,8 +15,8 @@
  *   on while it trains; optimize() is skipped until it finishes.
  */
 import * as lancedb from '@lancedb/lancedb';
-import type { DistanceType, VectorIndexType } from '../../config/schema.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { DistanceType, VectorIndexType } from './options.ts';
 
 export interface UpkeepPolicy {
   /** Writes between two optimize() runs; 0 disables compaction and cleanup. */

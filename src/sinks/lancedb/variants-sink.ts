@@ -3,13 +3,7 @@
  * matched, insert when not), so a redelivered batch replaces rows instead of adding them.
  */
 import type { VariantBatch } from '../../batching/variant-batch.ts';
-import {
-  RecordRejectedError,
-  type Sink,
-  type SinkBatch,
-  SinkError,
-  type SinkResult,
-} from '../../core/sink.ts';
+import { type Delivery, deliver, type Sink, type SinkBatch, SinkError } from '../../core/sink.ts';
 import { type LanceTableOptions, type OpenedTable, openLanceTable } from './open-table.ts';
 import { TableUpkeep } from './table-upkeep.ts';
 import { VARIANTS_SCHEMA, variantsToArrow } from './variant-arrow.ts';
@@ -46,19 +40,17 @@ export class LanceVariantsSink implements Sink<VariantBatch> {
     await this.upkeep.start();
   }
 
-  async writeBatch(batch: SinkBatch<VariantBatch>): Promise<SinkResult> {
+  async writeBatch(batch: SinkBatch<VariantBatch>): Promise<Delivery> {
     const { opened, upkeep } = this;
-    if (!opened || !upkeep) throw new SinkError(this.name, 'writeBatch before start', false);
+    if (!opened || !upkeep) return deliver.fatal('writeBatch before start');
     const columns = batch.payload.variants;
-    if (columns.length === 0) return { written: 0 };
+    if (columns.length === 0) return deliver.written(0);
     let data: ReturnType<typeof variantsToArrow>;
     try {
       data = variantsToArrow(columns, Date.now());
     } catch (error) {
       // Building the Arrow batch depends on the values alone: retrying cannot help.
-      throw new RecordRejectedError(this.name, `cannot convert to Arrow: ${(error as Error).message}`, {
-        cause: error,
-      });
+      return deliver.rejected(`cannot convert to Arrow: ${(error as Error).message}`, error);
     }
     try {
       await opened.table
@@ -67,15 +59,12 @@ export class LanceVariantsSink implements Sink<VariantBatch> {
         .whenNotMatchedInsertAll()
         .execute(data);
     } catch (error) {
-      throw new SinkError(
-        this.name,
-        `merge-insert of ${columns.length} rows failed: ${(error as Error).message}`,
-        true,
-        { cause: error },
-      );
+      return deliver.retry(`merge-insert of ${columns.length} rows failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     await upkeep.afterWrite(columns.length);
-    return { written: columns.length };
+    return deliver.written(columns.length);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PauseReason } from '../../../src/backpressure/pause-controller.ts';
 import { type BatchLimits, MicroBatcher } from '../../../src/batching/micro-batcher.ts';
 import { OffsetTracker } from '../../../src/batching/offset-tracker.ts';
 import type { DeadLetter } from '../../../src/consumers/dead-letter.ts';
-import { RecordRejectedError, type Sink, type SinkBatch, SinkError } from '../../../src/core/sink.ts';
+import { PauseReason } from '../../../src/core/pause-reason.ts';
+import { type Delivery, deliver, type Sink, type SinkBatch } from '../../../src/core/sink.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 /** A payload that records the offsets it was given. */
@@ -19,7 +19,7 @@ class Offsets {
 class RecordingSink implements Sink<Offsets> {
   readonly batches: number[][] = [];
   failuresLeft = 0;
-  /** Items this sink refuses as content (RecordRejectedError) in any batch holding them. */
+  /** Items this sink refuses as content (a `rejected` delivery) in any batch holding them. */
   rejects = new Set<number>();
   /** Fails every write with a non-retriable error that is not a rejection. */
   broken = false;
@@ -32,23 +32,24 @@ class RecordingSink implements Sink<Offsets> {
   constructor(readonly name: string) {}
   async start() {}
   async close() {}
-  async writeBatch(batch: SinkBatch<Offsets>) {
+  async writeBatch(batch: SinkBatch<Offsets>): Promise<Delivery> {
     await this.gate;
     this.attempts++;
     const overfilling = batch.payload.items.some((i) => this.overfill.has(i));
     if (overfilling || this.poolFullLeft > 0) {
       if (!overfilling) this.poolFullLeft--;
-      throw new SinkError(this.name, 'buffer pool is full', true, { suspect: true });
+      return deliver.retry('buffer pool is full', { suspect: true });
     }
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
+      // Thrown, not returned: a sink that throws is treated as the delivery its error stands for.
       throw new Error(`${this.name} is down`);
     }
-    if (this.broken) throw new SinkError(this.name, 'table has no key column', false);
+    if (this.broken) return deliver.fatal('table has no key column');
     const refused = batch.payload.items.filter((i) => this.rejects.has(i));
-    if (refused.length > 0) throw new RecordRejectedError(this.name, `cannot convert ${refused.join(', ')}`);
+    if (refused.length > 0) return deliver.rejected(`cannot convert ${refused.join(', ')}`);
     this.batches.push([...batch.payload.items]);
-    return { written: batch.payload.items.length };
+    return deliver.written(batch.payload.items.length);
   }
 }
 
@@ -309,6 +310,27 @@ test("a suspect failure that persists down to one message is that message's: SIN
   assert.deepEqual(commits, [[0, 8]]);
   // 3 attempts for each batch holding offset 6 (8, 4, 2 and 1 messages), one each for the others.
   assert.equal(b.attempts, 4 * 3 + 3);
+});
+
+test('a batch of one message taken as suspect-rejected resumes the topic (the store answered)', async () => {
+  const { batcher, sinks, commits, letters, pauses } = setup({ maxRows: 1 });
+  const [, b] = sinks as [RecordingSink, RecordingSink];
+  b.overfill = new Set([0]);
+  add(batcher, 0, 0, 10, 0);
+  await batcher.drain();
+  assert.deepEqual(
+    letters.flat().map((l) => [l.offset, l.code]),
+    [[0, 'SINK_REJECTED']],
+  );
+  assert.deepEqual(commits, [[0, 1]]);
+  // Before, the sink stayed "failing" after its last retry and the topic stayed paused for good.
+  assert.deepEqual(
+    pauses.filter(([reason]) => reason === PauseReason.SINK_FAILURE),
+    [
+      [PauseReason.SINK_FAILURE, true],
+      [PauseReason.SINK_FAILURE, false],
+    ],
+  );
 });
 
 test("a suspect failure that a retry cures is the store's: nothing is dead-lettered", async () => {

@@ -11,7 +11,7 @@ import { PipelineConsumer } from '../../../src/consumers/pipeline-consumer.ts';
 import { decodeVariantMessage } from '../../../src/contract/variant-decoder.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import type { DeadLetter } from '../../../src/core/messages.ts';
-import type { Sink, SinkBatch } from '../../../src/core/sink.ts';
+import { deliver, type Sink, type SinkBatch } from '../../../src/core/sink.ts';
 import type { OffsetCommit, Source, SourceHandlers } from '../../../src/core/source.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
@@ -76,7 +76,7 @@ class RecordingSink implements Sink<VariantBatch> {
   async close() {}
   async writeBatch(batch: SinkBatch<VariantBatch>) {
     this.ids.push(...batch.payload.variants.variantId);
-    return { written: batch.payload.variants.length };
+    return deliver.written(batch.payload.variants.length);
   }
 }
 

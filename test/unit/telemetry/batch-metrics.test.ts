@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { MicroBatcher } from '../../../src/batching/micro-batcher.ts';
 import { OffsetTracker } from '../../../src/batching/offset-tracker.ts';
+import { deliver } from '../../../src/core/sink.ts';
 import { BatchMetrics } from '../../../src/telemetry/batch-metrics.ts';
 import { ConsumerMetrics } from '../../../src/telemetry/metrics.ts';
 import { ATTR } from '../../../src/telemetry/semconv.ts';
@@ -35,7 +36,7 @@ test('with metrics and no tracer, sink rows, write durations, dead letters and b
         name: 's',
         start: async () => {},
         close: async () => {},
-        writeBatch: async (b) => ({ written: b.payload.items.length }),
+        writeBatch: async (b) => deliver.written(b.payload.items.length),
       },
     ],
     deadLetters: { publish: async () => {} },
