@@ -6,9 +6,7 @@
  * resume calls are delegated to the consumer adapter.
  */
 
-import { PauseReason } from '../core/pause-reason.ts';
-
-export { PauseReason };
+import type { PauseReason } from '../core/pause-reason.ts';
 
 export interface PauseTarget {
   pause(topic: string, partitions: number[]): void;

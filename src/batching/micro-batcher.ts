@@ -57,8 +57,6 @@ export interface BatchPayload<D> {
   add(decoded: D, lineage: { topic: string; partition: number; offset: number }): void;
 }
 
-export type { HeldMessage };
-
 export interface MicroBatcherEvents {
   /** The topic should pause (true) or may resume (false) for `reason`. */
   onPause(reason: PauseReason, paused: boolean): void;

@@ -10,9 +10,10 @@
  *   those in two overlapping ones), as for a whole genome's intronic and exonic variants;
  * - positions spread over GRCh38's primary chromosomes in proportion to their length, in genome order.
  */
-import type { OutgoingMessage } from '../consumers/publisher.ts';
+
 import type { DecodedVariantMessage, SampleCall } from '../contract/variant-decoder.ts';
 import { VARIANT_CONTENT_TYPE } from '../contract/variant-message.ts';
+import type { OutgoingMessage } from '../core/publisher.ts';
 import { mulberry32 } from '../producer/prng.ts';
 
 export const WORKLOADS = {

@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kafka, Partitioners } from 'kafkajs';
-import type { OutgoingMessage } from '../consumers/publisher.ts';
+import type { OutgoingMessage } from '../core/publisher.ts';
 
 export interface LatencyOptions {
   topic: string;

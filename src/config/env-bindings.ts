@@ -7,8 +7,6 @@ import { KUZU_ENV } from '../sinks/kuzu/options.ts';
 import { LANCEDB_ENV } from '../sinks/lancedb/options.ts';
 import { SASL_MECHANISMS } from './schema.ts';
 
-export type { EnvBinding };
-
 /** Every environment variable varstream reads, and the field it sets. */
 export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'KAFKA_BROKERS', path: 'kafka.brokers', description: 'Comma-separated host:port list' },

@@ -17,8 +17,6 @@ import {
 import { ENV_BINDINGS } from './env-bindings.ts';
 import { type Config, type ConfigInput, configSchema, SASL_MECHANISMS } from './schema.ts';
 
-export { ENV_BINDINGS, type EnvBinding } from './env-bindings.ts';
-
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
   constructor(readonly problems: string[]) {

@@ -5,8 +5,6 @@
 import type { IHeaders, Producer } from 'kafkajs';
 import type { DeadLetter, DeadLetterPublisher } from '../core/messages.ts';
 
-export type { DeadLetter, DeadLetterPublisher };
-
 const MAX_REASON_LENGTH = 1000;
 
 export function deadLetterHeaders(letter: DeadLetter, groupId: string, failedAt: Date): IHeaders {

@@ -1,6 +1,6 @@
-/** The lag poller's offset readers (telemetry/metrics.ts's LagPollerOptions) on a kafkajs admin client. */
+/** The lag poller's offset readers (telemetry/lag-poller.ts's LagPollerOptions) on a kafkajs admin client. */
 import type { Admin } from 'kafkajs';
-import type { LagPollerOptions } from '../telemetry/metrics.ts';
+import type { LagPollerOptions } from '../telemetry/lag-poller.ts';
 
 /** LagPoller's offset functions from a connected kafkajs admin client. */
 export function adminOffsets(

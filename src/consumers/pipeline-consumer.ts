@@ -18,34 +18,26 @@ import {
   type MemorySample,
 } from '../backpressure/memory-monitor.ts';
 import { MemoryPolicy } from '../backpressure/memory-policy.ts';
-import { PauseController, PauseReason } from '../backpressure/pause-controller.ts';
+import { PauseController } from '../backpressure/pause-controller.ts';
 import { AdaptiveBatchSize } from '../batching/adaptive.ts';
-import {
-  type BatchPayload,
-  type BatchSummary,
-  type HeldMessage,
-  MicroBatcher,
-} from '../batching/micro-batcher.ts';
+import { type BatchPayload, type BatchSummary, MicroBatcher } from '../batching/micro-batcher.ts';
 import { OffsetTracker } from '../batching/offset-tracker.ts';
 import type { Config } from '../config/schema.ts';
 import { DeadLetterCode, DecodeError } from '../contract/errors.ts';
 import type { RawMessage } from '../contract/raw-message.ts';
 import type { Logger } from '../core/logger.ts';
-import type { MessageHeaders } from '../core/messages.ts';
+import type { DeadLetter, DeadLetterPublisher, HeldMessage, MessageHeaders } from '../core/messages.ts';
+import { PauseReason } from '../core/pause-reason.ts';
 import type { Sink } from '../core/sink.ts';
 import type { FetchedBatch, Source } from '../core/source.ts';
 import { BatchMetrics } from '../telemetry/batch-metrics.ts';
 import { type HealthServer, READINESS } from '../telemetry/health.ts';
 import { combineInstruments } from '../telemetry/instruments.ts';
-import { type ConsumerMetrics, LagPoller, timedCommits } from '../telemetry/metrics.ts';
+import { LagPoller } from '../telemetry/lag-poller.ts';
+import { type ConsumerMetrics, timedCommits } from '../telemetry/metrics.ts';
 import type { BatchTracer } from '../telemetry/tracing.ts';
 import { CommitQueue } from './commit-queue.ts';
-import {
-  type DeadLetter,
-  type DeadLetterPublisher,
-  DeadLetterUndeliverableError,
-  KafkaDeadLetterPublisher,
-} from './dead-letter.ts';
+import { DeadLetterUndeliverableError, KafkaDeadLetterPublisher } from './dead-letter.ts';
 import { heldBytes } from './held-message.ts';
 import { adminOffsets } from './kafka-offsets.ts';
 import { KafkajsSource } from './kafkajs-source.ts';

@@ -10,8 +10,6 @@ import type {
   PublisherPort,
 } from '../core/publisher.ts';
 
-export type { OutgoingMessage, PublisherOptions };
-
 /** The publisher port on a kafkajs client. */
 export function kafkaPublishers(kafka: Kafka): PublisherPort {
   return { publisher: (topic, options) => new TopicPublisher(kafka, topic, options) };

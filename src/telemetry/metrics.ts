@@ -33,9 +33,6 @@ import {
 } from './metric-spec.ts';
 import { ATTR, errorType, MESSAGING_SYSTEM, SCOPE_NAME } from './semconv.ts';
 
-export { type EndOffsets, type KnownPosition, LagPoller, type LagPollerOptions } from './lag-poller.ts';
-export { METRIC_SPECS, type MetricKind, type MetricSpec, prometheusName } from './metric-spec.ts';
-
 export interface PartitionLag {
   topic: string;
   partition: number;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PauseController, PauseReason } from '../../../src/backpressure/pause-controller.ts';
+import { PauseController } from '../../../src/backpressure/pause-controller.ts';
+import { PauseReason } from '../../../src/core/pause-reason.ts';
 
 function recorder() {
   const calls: string[] = [];

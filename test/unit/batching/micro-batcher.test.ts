@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type BatchLimits, MicroBatcher } from '../../../src/batching/micro-batcher.ts';
 import { OffsetTracker } from '../../../src/batching/offset-tracker.ts';
-import type { DeadLetter } from '../../../src/consumers/dead-letter.ts';
+import type { DeadLetter } from '../../../src/core/messages.ts';
 import { PauseReason } from '../../../src/core/pause-reason.ts';
 import { type Delivery, deliver, type Sink, type SinkBatch } from '../../../src/core/sink.ts';
 import { waitFor } from '../../helpers/wait.ts';

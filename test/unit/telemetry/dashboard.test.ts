@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { METRIC_SPECS, prometheusName } from '../../../src/telemetry/metrics.ts';
+import { METRIC_SPECS, prometheusName } from '../../../src/telemetry/metric-spec.ts';
 
 interface Panel {
   title: string;

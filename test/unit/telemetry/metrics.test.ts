@@ -4,13 +4,9 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { adminOffsets } from '../../../src/consumers/kafka-offsets.ts';
 import { HealthServer } from '../../../src/telemetry/health.ts';
-import {
-  ConsumerMetrics,
-  LagPoller,
-  METRIC_SPECS,
-  prometheusName,
-  timedCommits,
-} from '../../../src/telemetry/metrics.ts';
+import { LagPoller } from '../../../src/telemetry/lag-poller.ts';
+import { METRIC_SPECS, prometheusName } from '../../../src/telemetry/metric-spec.ts';
+import { ConsumerMetrics, timedCommits } from '../../../src/telemetry/metrics.ts';
 import { ATTR } from '../../../src/telemetry/semconv.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { CollectingReader, histogramCount, points, total } from './harness.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { METRIC_SPECS, prometheusName } from '../../../src/telemetry/metrics.ts';
+import { METRIC_SPECS, prometheusName } from '../../../src/telemetry/metric-spec.ts';
 import { SPAN_NAMES } from '../../../src/telemetry/semconv.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
