@@ -1,13 +1,12 @@
 /**
- * The runner: one consumer-group member running one or more pipelines (a topic, its decoder, its
- * sinks). It takes fetched batches from its Source (src/core/source.ts; kafkajs by default,
- * kafkajs-source.ts), decodes, hands messages to each pipeline's micro-batcher, dead-letters what
- * cannot be decoded, pauses partitions on request, and commits the offsets the offset tracker
- * releases.
+ * The runner: one consumer-group member running one or more pipelines. It takes fetched batches
+ * from its Source (src/core/source.ts; kafkajs by default, kafkajs-source.ts) and hands each
+ * message to its topic's Pipeline (pipeline.ts: decode, batch, deliver, track). It owns what the
+ * pipelines share: the assignment and its generations, per-partition pauses, the commit queue,
+ * the memory policy, telemetry wiring and the graceful stop.
  *
- * Long file: the runner's state (assignment, pauses, commits, stop) and its wiring to the Source,
- * memory policy and telemetry belong together; splitting the delivery path out (decode → batch →
- * commit as values) is issue 23's next step.
+ * Long file: those shared concerns meet here (each one's logic is in its own module: commit-queue,
+ * pause-controller, memory-policy, lag-poller); what is left is their wiring and the stop sequence.
  */
 import { EventEmitter } from 'node:events';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
@@ -20,13 +19,10 @@ import {
 import { MemoryPolicy } from '../backpressure/memory-policy.ts';
 import { PauseController } from '../backpressure/pause-controller.ts';
 import { AdaptiveBatchSize } from '../batching/adaptive.ts';
-import { type BatchPayload, type BatchSummary, MicroBatcher } from '../batching/micro-batcher.ts';
-import { OffsetTracker } from '../batching/offset-tracker.ts';
+import type { BatchPayload, BatchSummary } from '../batching/micro-batcher.ts';
 import type { Config } from '../config/schema.ts';
-import { DeadLetterCode, DecodeError } from '../contract/errors.ts';
-import type { RawMessage } from '../contract/raw-message.ts';
 import type { Logger } from '../core/logger.ts';
-import type { DeadLetter, DeadLetterPublisher, HeldMessage, MessageHeaders } from '../core/messages.ts';
+import type { DeadLetter, DeadLetterPublisher } from '../core/messages.ts';
 import { PauseReason } from '../core/pause-reason.ts';
 import type { Sink } from '../core/sink.ts';
 import type { FetchedBatch, Source } from '../core/source.ts';
@@ -38,36 +34,19 @@ import { type ConsumerMetrics, timedCommits } from '../telemetry/metrics.ts';
 import type { BatchTracer } from '../telemetry/tracing.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { DeadLetterUndeliverableError, KafkaDeadLetterPublisher } from './dead-letter.ts';
-import { heldBytes } from './held-message.ts';
 import { adminOffsets } from './kafka-offsets.ts';
 import { KafkajsSource } from './kafkajs-source.ts';
+import { Pipeline, type PipelineSpec } from './pipeline.ts';
 import { deadLetterMaxBytes } from './topics.ts';
 
 /** Longest stretch of decoding in `eachBatch` between two yields and heartbeats. */
 const DECODE_SLICE_MS = 200;
-
-export interface PipelineSpec<P extends BatchPayload<D>, D> {
-  topic: string;
-  /** Decodes one message; throws DecodeError for input the contract rejects. */
-  decode(message: RawMessage): D;
-  newPayload(): P;
-  sinks: readonly Sink<P>[];
-}
 
 export interface ConsumerStats {
   messages: number;
   deadLetters: Record<string, number>;
   written: Record<string, number>;
   batches: number;
-}
-
-interface RunningPipeline {
-  // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types run side by side
-  spec: PipelineSpec<any, any>;
-  // biome-ignore lint/suspicious/noExplicitAny: see above
-  batcher: MicroBatcher<any, any>;
-  tracker: OffsetTracker;
-  adaptive: AdaptiveBatchSize;
 }
 
 export interface PipelineConsumerOptions {
@@ -77,7 +56,7 @@ export interface PipelineConsumerOptions {
   source?: Source;
   config: Config;
   logger: Logger;
-  // biome-ignore lint/suspicious/noExplicitAny: see RunningPipeline
+  // biome-ignore lint/suspicious/noExplicitAny: pipelines of different payload types run side by side
   pipelines: PipelineSpec<any, any>[];
   /** Replaces the Kafka dead-letter producer (tests). */
   deadLetters?: DeadLetterPublisher;
@@ -112,7 +91,7 @@ export class PipelineConsumer extends EventEmitter {
   readonly stats: ConsumerStats = { messages: 0, deadLetters: {}, written: {}, batches: 0 };
   private readonly source: Source;
   private readonly producer: Producer | undefined;
-  private readonly pipelines = new Map<string, RunningPipeline>();
+  private readonly pipelines = new Map<string, Pipeline>();
   private readonly pauses: PauseController;
   private readonly commits: CommitQueue;
   private readonly log: Logger;
@@ -159,11 +138,8 @@ export class PipelineConsumer extends EventEmitter {
             topic,
             bytesByPartition: p.batcher.bytesByPartition,
             flush: () => p.batcher.flush(),
-            restoreBatchSize: () => p.batcher.setBatchSize(p.adaptive.maxRows, p.adaptive.maxBytes),
-            halveBatchSize: () => {
-              const { maxRows, maxBytes } = p.adaptive.halved(p.batcher.batchLimits);
-              p.batcher.setBatchSize(maxRows, maxBytes);
-            },
+            restoreBatchSize: () => p.restoreBatchSize(),
+            halveBatchSize: () => p.halveBatchSize(),
           })),
         pauses: this.pauses,
         logger: this.log,
@@ -352,7 +328,8 @@ export class PipelineConsumer extends EventEmitter {
     let sliceStarted = performance.now();
     for (const message of batch.messages) {
       if (this.stopping || !batch.live()) break;
-      this.accept(pipeline, message);
+      this.stats.messages++;
+      pipeline.accept(message);
       batch.resolve(message.offset);
       accepted++;
       if (performance.now() - sliceStarted >= DECODE_SLICE_MS) {
@@ -366,37 +343,13 @@ export class PipelineConsumer extends EventEmitter {
     await batch.heartbeat();
   }
 
-  private accept(pipeline: RunningPipeline, held: HeldMessage): void {
-    const bytes = heldBytes(held);
-    this.stats.messages++;
-    let decoded: unknown;
-    try {
-      const limit = this.options.config.kafka.maxMessageBytes;
-      if (bytes > limit) {
-        throw new DecodeError(
-          DeadLetterCode.MESSAGE_TOO_LARGE,
-          `message of ${bytes} bytes exceeds kafka.maxMessageBytes (${limit})`,
-        );
-      }
-      decoded = decodeHeld(pipeline.spec, held);
-    } catch (error) {
-      const letter = toDeadLetter(pipeline.spec.topic, held, error);
-      pipeline.batcher.addDeadLetter(letter, bytes);
-      return;
-    }
-    pipeline.batcher.addDecoded(held, bytes, decoded);
-  }
-
   private countDeadLetters(letters: readonly DeadLetter[]): void {
     for (const { code } of letters) this.stats.deadLetters[code] = (this.stats.deadLetters[code] ?? 0) + 1;
   }
 
   /** After every (re)join the partitions are re-read from their committed offsets. */
   private onGroupJoin(assignment: Record<string, number[]>): void {
-    for (const p of this.pipelines.values()) {
-      p.batcher.discardFilling();
-      p.tracker.resetAll();
-    }
+    for (const p of this.pipelines.values()) p.rejoined();
     this.commits.clear();
     this.committed.clear();
     this.assignment = new Map([...this.pipelines.keys()].map((topic) => [topic, assignment[topic] ?? []]));
@@ -411,68 +364,34 @@ export class PipelineConsumer extends EventEmitter {
   private createPipeline<P extends BatchPayload<D>, D>(
     spec: PipelineSpec<P, D>,
     deadLetters: DeadLetterPublisher,
-  ): RunningPipeline {
-    const tracker = new OffsetTracker();
-    const { batch, sink } = this.options.config;
+  ): Pipeline<P, D> {
+    const { batch } = this.options.config;
     const adaptive = new AdaptiveBatchSize({ ceilingRows: batch.maxRows, ceilingBytes: batch.maxBytes });
     if (!batch.adaptive) {
       adaptive.maxRows = batch.maxRows;
       adaptive.maxBytes = batch.maxBytes;
     }
-    const batcher = new MicroBatcher<P, D>({
-      topic: spec.topic,
-      limits: { ...batch, maxRows: adaptive.maxRows, maxBytes: adaptive.maxBytes },
-      newPayload: spec.newPayload,
-      decode: (message) => decodeHeld(spec, message),
-      sinks: spec.sinks,
-      // Counted once published (dead letters of decoding and of sink rejections alike).
-      deadLetters: {
-        publish: async (letters) => {
-          await deadLetters.publish(letters);
-          this.countDeadLetters(letters);
-        },
-      },
-      tracker,
-      retry: { initialMs: sink.retryInitialMs, maxMs: sink.retryMaxMs },
+    const { tracing, metrics, health } = this.options.telemetry ?? {};
+    return new Pipeline(spec, {
+      config: this.options.config,
+      logger: this.log,
+      deadLetters,
+      adaptive,
       // Spans and metrics: two observers of the same points (telemetry/instruments.ts).
-      instruments: combineInstruments(
-        this.options.telemetry?.tracing,
-        this.options.telemetry?.metrics && new BatchMetrics(this.options.telemetry.metrics),
-      ),
-      events: {
-        onPause: (reason: PauseReason, paused: boolean) =>
+      instruments: combineInstruments(tracing, metrics && new BatchMetrics(metrics)),
+      hooks: {
+        pause: (reason, paused) =>
           paused ? this.pauses.add(spec.topic, reason) : this.pauses.remove(spec.topic, reason),
-        onCommittable: (partition, offset) => this.commits.commit(spec.topic, partition, offset),
-        onBatchDone: (summary: BatchSummary) => {
-          const pressure = (this.memory?.level ?? MemoryLevel.NORMAL) !== MemoryLevel.NORMAL;
-          if (batch.adaptive && adaptive.onBatch({ ...summary, pressure }) && !pressure)
-            batcher.setBatchSize(adaptive.maxRows, adaptive.maxBytes);
-          this.onBatchDone(summary);
-        },
-        onSinkSlow: (name, batchId, millis) => {
-          this.log.error(
-            { sink: name, batch: batchId, seconds: Math.round(millis / 1000) },
-            'sink write still running; its partitions stay uncommitted until it returns',
-          );
-          this.emit('sink-slow', { sink: name, batch: batchId, millis });
-        },
-        onSinkRetry: (name, error, attempt, delayMs) => {
-          this.log.warn({ sink: name, attempt, delayMs, err: error }, 'sink write failed; retrying');
-          this.emit('sink-retry', { sink: name, attempt, delayMs, error });
-        },
-        onSinkRejected: (name, batchId, messages, error) => {
-          this.log.warn(
-            { sink: name, batch: batchId, messages, err: error },
-            'sink rejected records; splitting the batch to dead-letter only those',
-          );
-          this.emit('sink-rejected', { sink: name, batch: batchId, messages, error });
-        },
-        onWriteAttempt: (name, token, running) =>
-          this.options.telemetry?.health?.sinkWrite(token, name, running),
-        onBatchFailed: (id, error, partitions) => this.onBatchFailed(spec.topic, id, error, partitions),
+        committable: (partition, offset) => this.commits.commit(spec.topic, partition, offset),
+        // Counted once published (dead letters of decoding and of sink rejections alike).
+        deadLettered: (letters) => this.countDeadLetters(letters),
+        batchDone: (summary) => this.onBatchDone(summary),
+        batchFailed: (id, error, partitions) => this.onBatchFailed(spec.topic, id, error, partitions),
+        underPressure: () => (this.memory?.level ?? MemoryLevel.NORMAL) !== MemoryLevel.NORMAL,
+        emit: (event, payload) => this.emit(event, payload),
+        sinkWrite: health && ((token, name, running) => health.sinkWrite(token, name, running)),
       },
     });
-    return { spec, batcher, tracker, adaptive };
   }
 
   /**
@@ -522,29 +441,4 @@ export class PipelineConsumer extends EventEmitter {
     this.log.info({ topic, partitions, reasons }, paused ? 'paused partitions' : 'resumed partitions');
     this.emit(paused ? 'pause' : 'resume', { topic, partitions, reasons: [...new Set(reasons.flat())] });
   }
-}
-
-function headerText(headers: MessageHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: see RunningPipeline
-function decodeHeld<D>(spec: PipelineSpec<any, D>, message: HeldMessage): D {
-  return spec.decode({
-    value: message.value,
-    key: message.key,
-    header: (name) => headerText(message.headers, name),
-  });
-}
-
-function toDeadLetter(topic: string, message: HeldMessage, error: unknown): DeadLetter {
-  const decodeError = error instanceof DecodeError;
-  return {
-    ...message,
-    topic,
-    code: decodeError ? error.code : DeadLetterCode.DECODER_FAILED,
-    reason: decodeError ? error.message : `decoder failed: ${(error as Error)?.message ?? String(error)}`,
-  };
 }

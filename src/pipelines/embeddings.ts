@@ -1,7 +1,7 @@
 /** The embedding pipeline: the embeddings topic, the three-encoding decoder, the configured sinks. */
 import { EmbeddingBatch } from '../batching/embedding-batch.ts';
 import type { Config } from '../config/schema.ts';
-import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
+import type { PipelineSpec } from '../consumers/pipeline.ts';
 import { type DecodedEmbeddings, decodeEmbeddingMessage } from '../contract/embedding-decoder.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../core/sink.ts';

@@ -1,6 +1,6 @@
 /** The pipelines the configuration selects. */
 import type { Config } from '../config/schema.ts';
-import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
+import type { PipelineSpec } from '../consumers/pipeline.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Sink } from '../core/sink.ts';
 import { DelayedSink } from '../sinks/delayed-sink.ts';

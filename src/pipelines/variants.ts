@@ -1,7 +1,7 @@
 /** The variant pipeline: the variants topic, the v1 JSON decoder, and the sinks configuration names. */
 import { VariantBatch } from '../batching/variant-batch.ts';
 import type { Config } from '../config/schema.ts';
-import type { PipelineSpec } from '../consumers/pipeline-consumer.ts';
+import type { PipelineSpec } from '../consumers/pipeline.ts';
 import type { VariantLimits } from '../contract/limits.ts';
 import { type DecodedVariantMessage, decodeVariantMessage } from '../contract/variant-decoder.ts';
 import type { Logger } from '../core/logger.ts';
