@@ -26,6 +26,7 @@ const SAME_SIGNAL_MS = 1_000;
 
 export async function consume(config: Config, logger: Logger): Promise<number> {
   logger.info({ config: describeConfig(config) }, 'starting varstream');
+  for (const warning of config.warnings ?? []) logger.warn({ warning }, 'unknown setting ignored');
   if (config.memoryBudget)
     logger.info(
       { memory: describeBudget(config.memoryBudget) },

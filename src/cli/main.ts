@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 /** The `varstream` command line. */
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { type Config, ConfigError, configRows, ENV_BINDINGS, loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { kafkaPublishers } from '../consumers/publisher.ts';
 import { ensureTopics } from '../consumers/topics.ts';
@@ -21,6 +21,7 @@ import {
   queryGraph,
 } from '../query/graph.ts';
 import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
+import { textTable } from '../query/text-table.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
 import { consume } from './consume.ts';
 import { DEMO_VCF, demo, formatSummary } from './demo.ts';
@@ -40,6 +41,10 @@ const program = new Command('varstream')
 program
   .command('consume')
   .description('run the pipelines until SIGTERM/SIGINT (configured by environment variables)')
+  .addHelpText(
+    'after',
+    `\nSettings (environment variables; \`varstream config\` prints their values and where each came from):\n${ENV_BINDINGS.map((b) => `  ${b.env.padEnd(42)}${b.description}`).join('\n')}\n  ${'VARSTREAM_CONFIG'.padEnd(42)}A JSON file of settings (the schema's shape)`,
+  )
   .action(async () => {
     const config = loadConfig();
     // Exit explicitly: a sink call stuck past the grace period must not keep the process alive.
@@ -56,7 +61,7 @@ produce
   .option('--source <name>', 'the messages\' "source" field (default: the file name)')
   .option('--strict', 'stop at the first record that cannot become a message (exit 1)')
   .action(async (file: string, opts: { topic?: string; source?: string; strict?: boolean }) => {
-    const config = loadConfig();
+    const config = configured();
     const logger = createLogger(config.logLevel);
     const kafka = createKafka(config, logger);
     const topic = opts.topic ?? config.topics.variants;
@@ -104,7 +109,7 @@ produce
     }) => {
       if (opts.batch !== undefined && opts.encoding !== 'arrow')
         throw new InvalidArgumentError('--batch applies to --encoding arrow only');
-      const config = loadConfig();
+      const config = configured();
       const logger = createLogger(config.logLevel);
       const kafka = createKafka(config, logger);
       const topic = opts.topic ?? config.topics.embeddings;
@@ -143,7 +148,7 @@ query
   .action(async (opts: { id?: string; vectorFile?: string; k: number; gene?: string; json?: boolean }) => {
     if ((opts.id === undefined) === (opts.vectorFile === undefined))
       throw new InvalidArgumentError('give exactly one of --id or --vector-file');
-    const config = loadConfig();
+    const config = configured();
     const vector = opts.vectorFile ? readVectorFile(opts.vectorFile) : undefined;
     const hits = await querySimilar(config, { id: opts.id, vector, k: opts.k, gene: opts.gene });
     console.log(opts.json ? JSON.stringify(hits, null, 2) : formatHits(hits));
@@ -164,7 +169,7 @@ query
       throw new InvalidArgumentError(
         `unknown question "${question}": expected ${GRAPH_QUESTIONS.join(', ')}`,
       );
-    const rows = await queryGraph(loadConfig(), question as GraphQuestion, opts);
+    const rows = await queryGraph(configured(), question as GraphQuestion, opts);
     console.log(opts.json ? JSON.stringify(rows, null, 2) : formatRows(rows));
   });
 
@@ -174,7 +179,7 @@ query
   .option('--param <name=value>', 'bind $name (repeatable; JSON values, else text)', cypherParamArg, {})
   .option('--json', 'machine-readable output')
   .action(async (statement: string, opts: { param: Record<string, unknown>; json?: boolean }) => {
-    const rows = await queryCypher(loadConfig(), statement, opts.param);
+    const rows = await queryCypher(configured(), statement, opts.param);
     console.log(opts.json ? JSON.stringify(rows, null, 2) : formatRows(rows));
   });
 
@@ -209,12 +214,43 @@ program
   });
 
 program
+  .command('config')
+  .description(
+    'print the effective configuration: every setting, its variable, its value (secrets redacted) and where it came from (default, derived, file, env, flag)',
+  )
+  .option('--json', 'print JSON')
+  .action((opts: { json?: boolean }) => {
+    const config = configured();
+    const rows = configRows(config);
+    if (opts.json) console.log(JSON.stringify(rows, null, 2));
+    else
+      console.log(
+        textTable(
+          ['setting', 'variable', 'value', 'from'],
+          rows.map((r) => [
+            r.field,
+            r.env,
+            r.value === undefined ? '(unset)' : JSON.stringify(r.value),
+            r.source,
+          ]),
+        ),
+      );
+  });
+
+program
   .command('topics')
   .description('create the configured topics when missing')
   .action(async () => {
-    const config = loadConfig();
+    const config = configured();
     await ensureTopics(createKafka(config, createLogger(config.logLevel)), config);
   });
+
+/** The configuration, its warnings (unknown variables and file keys) on stderr. */
+function configured(): Config {
+  const config = loadConfig();
+  for (const warning of config.warnings ?? []) console.error(`varstream: warning: ${warning}`);
+  return config;
+}
 
 function encodingArg(value: string): EmbeddingEncoding {
   if (!(EMBEDDING_ENCODINGS as readonly string[]).includes(value))

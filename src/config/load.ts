@@ -14,6 +14,7 @@ import {
   type MemoryBudget,
   resolveLimit,
 } from '../backpressure/memory-budget.ts';
+import { unknownFileKeys, unknownVariables } from './check.ts';
 import { ENV_BINDINGS } from './env-bindings.ts';
 import { type Config, type ConfigInput, configSchema, SASL_MECHANISMS } from './schema.ts';
 
@@ -37,13 +38,21 @@ export interface LoadOptions {
   readCgroup?: () => { bytes: number; source: LimitSource } | undefined;
 }
 
+/** Where a field's value came from (`varstream config`). */
+export type ConfigSource = 'default' | 'derived' | 'file' | `env ${string}` | 'flag';
+
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const raw: Record<string, unknown> = emptySections();
+  const sources = new Map<string, ConfigSource>();
+  const warnings = unknownVariables(env);
   const file = env.VARSTREAM_CONFIG;
   if (file) {
     const content = readConfigFile(file);
     rejectSecretsInFile(file, content);
+    const fields = ENV_BINDINGS.map((b) => b.path);
+    warnings.push(...unknownFileKeys(file, content, fields));
+    for (const path of fields) if (getPath(content, path) !== undefined) sources.set(path, 'file');
     deepMerge(raw, content);
   }
   // The local broker's port (`npm run kafka:up`, scripts/kafka/kafka.sh): without KAFKA_BROKERS,
@@ -55,19 +64,31 @@ export function loadConfig(options: LoadOptions = {}): Config {
         `KAFKA_PORT = ${JSON.stringify(port)}: expected a port number between 1 and 65535`,
       ]);
     setPath(raw, 'kafka.brokers', `127.0.0.1:${port}`);
+    sources.set('kafka.brokers', 'env KAFKA_PORT');
   }
   for (const binding of ENV_BINDINGS) {
     const value = env[binding.env];
-    if (value !== undefined && value !== '') setPath(raw, binding.path, value);
+    if (value !== undefined && value !== '') {
+      setPath(raw, binding.path, value);
+      sources.set(binding.path, `env ${binding.env}`);
+    }
   }
-  if (options.overrides) deepMerge(raw, options.overrides as Record<string, unknown>);
+  if (options.overrides) {
+    for (const { path } of ENV_BINDINGS)
+      if (getPath(options.overrides as Record<string, unknown>, path) !== undefined)
+        sources.set(path, 'flag');
+    deepMerge(raw, options.overrides as Record<string, unknown>);
+  }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => describeIssue(issue, raw)));
   }
   const security = kafkaSecurityProblems(result.data);
   if (security.length > 0) throw new ConfigError(security);
-  return applyMemoryBudget(result.data, raw, options.readCgroup);
+  const config = applyMemoryBudget(result.data, raw, options.readCgroup);
+  for (const path of Object.keys(DERIVED_FIELDS)) if (!sources.has(path)) sources.set(path, 'derived');
+  for (const { path } of ENV_BINDINGS) if (!sources.has(path)) sources.set(path, 'default');
+  return { ...config, warnings, sources: Object.fromEntries(sources) };
 }
 
 /** Sizes derived from the memory limit, for the fields no source set explicitly. */
@@ -93,6 +114,20 @@ function applyMemoryBudget(
       setPath(config as unknown as Record<string, unknown>, path, budget[key]);
   }
   return { ...config, memoryBudget: budget };
+}
+
+/**
+ * The effective configuration, one row per field, secrets redacted, with its variable and where
+ * its value came from (`varstream config`).
+ */
+export function configRows(config: Config): { field: string; env: string; value: unknown; source: string }[] {
+  const flat = describeConfig(config);
+  return ENV_BINDINGS.map((b) => ({
+    field: b.path,
+    env: b.env,
+    value: flat[b.path],
+    source: config.sources?.[b.path] ?? 'default',
+  }));
 }
 
 /** The effective configuration as a flat list for the start-up log, secrets redacted. */

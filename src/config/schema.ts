@@ -218,6 +218,10 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema> & {
   /** Derived from memory.limitBytes by loadConfig (absent in configurations built by hand). */
   memoryBudget?: MemoryBudget;
+  /** Unknown VARSTREAM_* variables and config-file keys, by loadConfig (check.ts), for the start to warn about. */
+  warnings?: readonly string[];
+  /** Where each field's value came from (`default`, `derived`, `file`, `env NAME`, `flag`), by loadConfig. */
+  sources?: Readonly<Record<string, string>>;
 };
 /** A partial, unvalidated configuration, as read from a file or assembled by tests. */
 export type ConfigInput = z.input<typeof configSchema>;
