@@ -30,10 +30,7 @@ test('an unknown VARSTREAM_* variable is a warning naming the nearest setting; k
 
 test('an unknown key of the configuration file is a warning with its dotted path and the nearest field', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'varstream-check-')), 'config.json');
-  writeFileSync(
-    file,
-    JSON.stringify({ batch: { maxRow: 5, lingerMs: 20 }, kuzoo: { path: 'x' } }),
-  );
+  writeFileSync(file, JSON.stringify({ batch: { maxRow: 5, lingerMs: 20 }, kuzoo: { path: 'x' } }));
   const config = loadConfig({ env: { VARSTREAM_CONFIG: file }, readCgroup: noCgroup });
   assert.equal(config.batch.lingerMs, 20);
   const quoted = JSON.stringify(file);
