@@ -4,7 +4,7 @@
  * LanceDB and Kuzu until every offset is committed, and prints a summary.
  */
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { type Config, formatBytes, loadConfig } from '../config/index.ts';
@@ -52,6 +52,8 @@ export interface DemoSummary {
   peakRssBytes: number;
   lancedbUri: string;
   kuzuPath: string;
+  /** The run's settings (VARSTREAM_CONFIG for `status`, `dlq` and `query`). */
+  configFile: string;
 }
 
 export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSummary> {
@@ -60,18 +62,21 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
   const runId = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
   const dir = resolve(options.dataDir, runId);
   mkdirSync(dir, { recursive: true });
-  const config = loadConfig({
-    overrides: {
-      kafka: { brokers, groupId: runId },
-      topics: {
-        variants: `${runId}-variants`,
-        embeddings: `${runId}-embeddings`,
-        deadLetter: `${runId}-dead-letter`,
-      },
-      lancedb: { uri: join(dir, 'lancedb') },
-      kuzu: { path: join(dir, 'kuzu', 'graph.kuzu') },
+  const settings = {
+    kafka: { brokers, groupId: runId },
+    topics: {
+      variants: `${runId}-variants`,
+      embeddings: `${runId}-embeddings`,
+      deadLetter: `${runId}-dead-letter`,
     },
-  });
+    pipelines: ['variants'],
+    lancedb: { uri: join(dir, 'lancedb') },
+    kuzu: { path: join(dir, 'kuzu', 'graph.kuzu') },
+  };
+  const config = loadConfig({ overrides: settings });
+  // The run's settings as a VARSTREAM_CONFIG file: `varstream status`, `dlq` and `query` on its stores.
+  const configFile = join(dir, 'varstream.json');
+  writeFileSync(configFile, `${JSON.stringify(settings, null, 2)}\n`);
   const generated = options.records !== undefined || options.samples !== undefined;
   const vcf = options.vcf ?? (generated ? await syntheticVcf(dir, options) : fixtureVcf(DEMO_VCF));
   const kafka = createKafka(config, logger);
@@ -111,6 +116,7 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
     peakRssBytes: rss.peakBytes,
     lancedbUri: config.lancedb.uri,
     kuzuPath: config.kuzu.path,
+    configFile,
   };
 }
 
@@ -124,6 +130,7 @@ export function formatSummary(s: DemoSummary): string {
       `peak RSS ${formatBytes(s.peakRssBytes)}`,
     `  LanceDB: ${s.lancedbUri} (table variants)`,
     `  Kuzu:    ${s.kuzuPath}`,
+    `  Inspect: VARSTREAM_CONFIG=${s.configFile} npm run varstream -- status`,
   ].join('\n');
 }
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 /** The `varstream` command line. */
 import { Command, InvalidArgumentError } from 'commander';
-import { type Config, ConfigError, configRows, ENV_BINDINGS, loadConfig } from '../config/index.ts';
+import { type Config, ConfigError, ENV_BINDINGS, loadConfig } from '../config/index.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { kafkaPublishers } from '../consumers/publisher.ts';
 import { ensureTopics } from '../consumers/topics.ts';
@@ -21,10 +21,11 @@ import {
   queryGraph,
 } from '../query/graph.ts';
 import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
-import { textTable } from '../query/text-table.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
+import { positiveInt } from './args.ts';
 import { consume } from './consume.ts';
 import { DEMO_VCF, demo, formatSummary } from './demo.ts';
+import { addInspectCommands } from './inspect-commands.ts';
 import { localKafka } from './local-kafka.ts';
 import { Progress } from './progress.ts';
 import { skippedSummary, skipReporter } from './skipped.ts';
@@ -213,29 +214,7 @@ program
     localKafka(command as 'up');
   });
 
-program
-  .command('config')
-  .description(
-    'print the effective configuration: every setting, its variable, its value (secrets redacted) and where it came from (default, derived, file, env, flag)',
-  )
-  .option('--json', 'print JSON')
-  .action((opts: { json?: boolean }) => {
-    const config = configured();
-    const rows = configRows(config);
-    if (opts.json) console.log(JSON.stringify(rows, null, 2));
-    else
-      console.log(
-        textTable(
-          ['setting', 'variable', 'value', 'from'],
-          rows.map((r) => [
-            r.field,
-            r.env,
-            r.value === undefined ? '(unset)' : JSON.stringify(r.value),
-            r.source,
-          ]),
-        ),
-      );
-  });
+addInspectCommands(program, configured);
 
 program
   .command('topics')
@@ -279,12 +258,6 @@ function cypherParamArg(value: string, previous: Record<string, unknown>): Recor
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
 
 program.parseAsync().catch((error: unknown) => {

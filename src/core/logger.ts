@@ -37,3 +37,8 @@ export function createLogger(
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/** A logger writing to stderr: for commands whose stdout is their answer (`status`, `dlq`). */
+export function stderrLogger(level: string = process.env.LOG_LEVEL ?? 'warn'): Logger {
+  return createLogger(level, pino.destination(2));
+}
