@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describeBudget } from '../backpressure/memory-budget.ts';
 import { type Config, describeConfig } from '../config/index.ts';
-import { createKafka } from '../consumers/kafka-client.ts';
+import { reachableKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import type { Logger } from '../core/logger.ts';
@@ -49,12 +49,12 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
         })
       : undefined;
   await health?.start();
-  const kafka = createKafka(config, logger);
+  const kafka = await reachableKafka(config, logger);
   const consumer = new PipelineConsumer({
     kafka,
     config,
     logger,
-    afterSinksStart: () => ensureTopics(kafka, config),
+    afterSinksStart: async () => void (await ensureTopics(kafka, config)),
     pipelines: configuredPipelines(config, logger),
     telemetry: { metrics, tracing, health, lagIntervalMs },
   });

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { type Config, formatBytes, loadConfig } from '../config/index.ts';
-import { createKafka } from '../consumers/kafka-client.ts';
+import { type createKafka, reachableKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { kafkaPublishers } from '../consumers/publisher.ts';
 import { caughtUp, ensureTopics } from '../consumers/topics.ts';
@@ -79,7 +79,7 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
   writeFileSync(configFile, `${JSON.stringify(settings, null, 2)}\n`);
   const generated = options.records !== undefined || options.samples !== undefined;
   const vcf = options.vcf ?? (generated ? await syntheticVcf(dir, options) : fixtureVcf(DEMO_VCF));
-  const kafka = createKafka(config, logger);
+  const kafka = await reachableKafka(config, logger);
   await ensureTopics(kafka, config, [config.topics.variants, config.topics.deadLetter]);
 
   const publishing = new Progress(`publishing ${vcf}`);

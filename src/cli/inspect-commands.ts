@@ -6,7 +6,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, configRows } from '../config/index.ts';
 import { kafkaInspector } from '../consumers/inspect.ts';
-import { createKafka } from '../consumers/kafka-client.ts';
+import { reachableKafka } from '../consumers/kafka-client.ts';
 import { kafkaPublishers } from '../consumers/publisher.ts';
 import { stderrLogger } from '../core/logger.ts';
 import { textTable } from '../query/text-table.ts';
@@ -16,7 +16,7 @@ import { formatStatus, status } from './status.ts';
 
 /** kafkajs warnings and errors only (its info lines are not the answer), on stderr. */
 const quietKafka = (config: Config) =>
-  createKafka(config, stderrLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
+  reachableKafka(config, stderrLogger(config.logLevel === 'info' ? 'warn' : config.logLevel));
 
 export function addInspectCommands(program: Command, configured: () => Config): void {
   program
@@ -33,7 +33,7 @@ export function addInspectCommands(program: Command, configured: () => Config): 
     )
     .action(async (opts: { json?: boolean; dlqScan: number }) => {
       const config = configured();
-      const kafka = quietKafka(config);
+      const kafka = await quietKafka(config);
       const report = await status(kafkaInspector(kafka), config, { dlqScan: opts.dlqScan });
       console.log(opts.json ? JSON.stringify(report, null, 2) : formatStatus(report));
     });
@@ -47,7 +47,7 @@ export function addInspectCommands(program: Command, configured: () => Config): 
     .option('--json', 'print JSON (one object per line)')
     .action(async (opts: { limit: number; code?: string[]; json?: boolean }) => {
       const config = configured();
-      const kafka = quietKafka(config);
+      const kafka = await quietKafka(config);
       const { letters, total, exists } = await dlqTail(kafkaInspector(kafka), config, {
         limit: opts.limit,
         codes: opts.code,
@@ -79,7 +79,7 @@ export function addInspectCommands(program: Command, configured: () => Config): 
       if (!opts.code && !opts.offsets)
         throw new InvalidArgumentError('choose the letters to replay: --code CODES or --offsets LIST');
       const config = configured();
-      const kafka = quietKafka(config);
+      const kafka = await quietKafka(config);
       const result = await dlqReplay(kafkaInspector(kafka), kafkaPublishers(kafka), config, {
         codes: opts.code,
         sources: opts.offsets,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /** The `varstream` command line. */
 import { Command, InvalidArgumentError } from 'commander';
 import { type Config, ConfigError, ENV_BINDINGS, loadConfig } from '../config/index.ts';
-import { createKafka } from '../consumers/kafka-client.ts';
+import { reachableKafka } from '../consumers/kafka-client.ts';
 import { kafkaPublishers } from '../consumers/publisher.ts';
 import { ensureTopics } from '../consumers/topics.ts';
 import { createLogger } from '../core/logger.ts';
@@ -64,7 +64,7 @@ produce
   .action(async (file: string, opts: { topic?: string; source?: string; strict?: boolean }) => {
     const config = configured();
     const logger = createLogger(config.logLevel);
-    const kafka = createKafka(config, logger);
+    const kafka = await reachableKafka(config, logger);
     const topic = opts.topic ?? config.topics.variants;
     await ensureTopics(kafka, config, [topic]);
     // With OTEL_EXPORTER_OTLP_ENDPOINT set, each message's `create` span is exported, and its
@@ -112,7 +112,7 @@ produce
         throw new InvalidArgumentError('--batch applies to --encoding arrow only');
       const config = configured();
       const logger = createLogger(config.logLevel);
-      const kafka = createKafka(config, logger);
+      const kafka = await reachableKafka(config, logger);
       const topic = opts.topic ?? config.topics.embeddings;
       await ensureTopics(kafka, config, [topic]);
       const variants = opts.sourceOfVariants
@@ -221,7 +221,19 @@ program
   .description('create the configured topics when missing')
   .action(async () => {
     const config = configured();
-    await ensureTopics(createKafka(config, createLogger(config.logLevel)), config);
+    const { created, existing } = await ensureTopics(
+      await reachableKafka(config, createLogger(config.logLevel)),
+      config,
+    );
+    const list = (topics: string[]) => topics.join(', ');
+    console.log(
+      [
+        created.length > 0 ? `created ${list(created)}` : '',
+        existing.length > 0 ? `already there: ${list(existing)}` : '',
+      ]
+        .filter((s) => s !== '')
+        .join('; '),
+    );
   });
 
 /** The configuration, its warnings (unknown variables and file keys) on stderr. */

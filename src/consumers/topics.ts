@@ -28,13 +28,14 @@ export async function ensureTopics(
   kafka: Kafka,
   config: Config,
   topics = Object.values(config.topics),
-): Promise<void> {
+): Promise<{ created: string[]; existing: string[] }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
+    const result = { created: missing, existing: topics.filter((t) => existing.has(t)) };
+    if (missing.length === 0) return result;
     await admin.createTopics({
       // kafkajs's own wait fails on a just-started broker (UNKNOWN_TOPIC_OR_PARTITION while the
       // KRaft metadata propagates); waitForLeaders below retries that.
@@ -47,6 +48,7 @@ export async function ensureTopics(
       })),
     });
     await waitForLeaders(admin, missing);
+    return result;
   } finally {
     await admin.disconnect();
   }
