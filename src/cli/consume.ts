@@ -6,16 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { describeBudget } from '../backpressure/memory-budget.ts';
 import { type Config, describeConfig } from '../config/index.ts';
-import { reachableKafka } from '../consumers/kafka-client.ts';
+import { type KafkaInspector, kafkaInspector } from '../consumers/inspect.ts';
+import { assertBrokersReachable, createKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
 import { ensureTopics } from '../consumers/topics.ts';
-import type { Logger } from '../core/logger.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
 import { configuredPipelines } from '../pipelines/index.ts';
 import { lanceCacheBytes } from '../sinks/lancedb/open-table.ts';
 import { HealthServer } from '../telemetry/health.ts';
 import { ConsumerMetrics } from '../telemetry/metrics.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
 import { BatchTracer } from '../telemetry/tracing.ts';
+import { ConsumeDisplay, wantsPretty } from './consume-display.ts';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -24,7 +26,23 @@ const VERSION = (
 /** Signals this close to the first stop signal are the same one, relayed (see onSignal). */
 const SAME_SIGNAL_MS = 1_000;
 
-export async function consume(config: Config, logger: Logger): Promise<number> {
+/**
+ * Runs until stopped; resolves to the exit code. Output: JSON log lines, or on a terminal (see
+ * consume-display.ts) a banner, a live status block and readable log lines. `given` replaces the
+ * logger made from the configuration.
+ */
+export async function consume(config: Config, given?: Logger): Promise<number> {
+  const topics = config.pipelines.map((p) =>
+    p === 'variants' ? config.topics.variants : config.topics.embeddings,
+  );
+  let inspector: KafkaInspector | undefined;
+  const display =
+    !given && wantsPretty(config) ? new ConsumeDisplay(config, topics, () => inspector) : undefined;
+  const logger = given ?? createLogger(config.logLevel, display?.logStream);
+  display?.banner(VERSION, {
+    [config.topics.variants]: config.variants.sinks,
+    [config.topics.embeddings]: config.embeddings.sinks,
+  });
   logger.info({ config: describeConfig(config) }, 'starting varstream');
   for (const warning of config.warnings ?? []) logger.warn({ warning }, 'unknown setting ignored');
   if (config.memoryBudget)
@@ -49,12 +67,17 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
         })
       : undefined;
   await health?.start();
-  const kafka = await reachableKafka(config, logger);
+  const kafka = createKafka(config, logger);
+  inspector = kafkaInspector(kafka);
   const consumer = new PipelineConsumer({
     kafka,
     config,
     logger,
-    afterSinksStart: async () => void (await ensureTopics(kafka, config)),
+    // After the stores opened (a refused database fails first), before any Kafka client connects.
+    afterSinksStart: async () => {
+      await assertBrokersReachable(config);
+      await ensureTopics(kafka, config);
+    },
     pipelines: configuredPipelines(config, logger),
     telemetry: { metrics, tracing, health, lagIntervalMs },
   });
@@ -98,8 +121,10 @@ export async function consume(config: Config, logger: Logger): Promise<number> {
     process.on('SIGINT', onSignal);
     consumer.once('failed', () => stop());
   });
+  display?.watch(consumer);
   await consumer.start();
   const code = await stopped;
+  display?.stop(consumer);
   logger.info({ stats: consumer.stats, exitCode: code }, 'stopped');
   // Export what is left, but a collector that does not answer must not hold the exit.
   await Promise.race([

@@ -46,10 +46,11 @@ program
     'after',
     `\nSettings (environment variables; \`varstream config\` prints their values and where each came from):\n${ENV_BINDINGS.map((b) => `  ${b.env.padEnd(42)}${b.description}`).join('\n')}\n  ${'VARSTREAM_CONFIG'.padEnd(42)}A JSON file of settings (the schema's shape)`,
   )
-  .action(async () => {
-    const config = loadConfig();
+  .option('--pretty', 'a banner, a live status block and readable logs even when stdout is not a terminal')
+  .action(async (opts: { pretty?: boolean }) => {
+    const config = loadConfig({ overrides: opts.pretty ? { logFormat: 'pretty' } : undefined });
     // Exit explicitly: a sink call stuck past the grace period must not keep the process alive.
-    process.exit(await consume(config, createLogger(config.logLevel)));
+    process.exit(await consume(config));
   });
 
 const produce = program.command('produce').description('publish messages');

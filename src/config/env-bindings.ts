@@ -183,6 +183,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   },
   { env: 'LOG_LEVEL', path: 'logLevel', description: 'Log level' },
   {
+    env: 'LOG_FORMAT',
+    path: 'logFormat',
+    description: 'consume output: auto (pretty on a terminal), json or pretty',
+  },
+  {
     env: 'VARSTREAM_TEST_SINK_DELAY_MS',
     path: 'testing.sinkDelayMs',
     description: 'Test only: every sink write waits this long first',

@@ -102,6 +102,7 @@ const nameList = <T extends string>(allowed: readonly [T, ...T[]]) =>
     );
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 export const configSchema = z.object({
   kafka: z.object({
@@ -213,6 +214,8 @@ export const configSchema = z.object({
     sinkRejectEvery: int(0, 1_000_000_000).default(0),
   }),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of: ${LOG_LEVELS.join(', ')}` }).default('info'),
+  /** `consume`'s output: `auto` is `pretty` on a terminal, else `json`. */
+  logFormat: z.enum(LOG_FORMATS, { error: `expected one of: ${LOG_FORMATS.join(', ')}` }).default('auto'),
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -52,10 +52,16 @@ function brokersSetting(config: Config): string {
  * naming it and the setting, instead of kafkajs's retries (~12 s of connection errors).
  */
 export async function reachableKafka(config: Config, logger: Logger): Promise<Kafka> {
+  await assertBrokersReachable(config);
+  return createKafka(config, logger);
+}
+
+/** Resolves when one of the brokers answers; else BrokerUnreachableError (see reachableKafka). */
+export async function assertBrokersReachable(config: Config): Promise<void> {
   const failures = await Promise.all(
     config.kafka.brokers.map((broker) => tcpReach(broker, REACH_TIMEOUT_MS, config.kafka.ssl.enabled)),
   );
-  if (failures.some((f) => f === undefined)) return createKafka(config, logger);
+  if (failures.some((f) => f === undefined)) return;
   const local = config.kafka.brokers.every((b) => /^(127\.0\.0\.1|localhost):/.test(b));
   throw new BrokerUnreachableError(
     `cannot reach a Kafka broker at ${config.kafka.brokers.join(', ')} (${brokersSetting(config)}): ${failures.join('; ')}${local ? '; is the local broker running? `npm run kafka:up` starts it' : ''}`,

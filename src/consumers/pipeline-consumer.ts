@@ -84,7 +84,8 @@ export interface ConsumerTelemetry {
  * ({topic, partitions, reasons}), `sink-retry` ({sink, attempt, delayMs, error}), `sink-slow`
  * ({sink, batch, millis}: a write still running after a minute), `sink-rejected` ({sink, batch,
  * messages, error}: a sink refused records; the batch is being split), `memory-level` ({level}),
- * `joined` (assignment), `failed` ({batch?, error}: a batch no retry can write, or kafkajs gave
+ * `joined` (assignment), `dead-letters` ({topic, partition, offset, code, reason}[]: published),
+ * `failed` ({batch?, error}: a batch no retry can write, or kafkajs gave
  * up; the owner should stop the consumer, and `failure` holds the error).
  */
 export class PipelineConsumer extends EventEmitter {
@@ -345,6 +346,17 @@ export class PipelineConsumer extends EventEmitter {
 
   private countDeadLetters(letters: readonly DeadLetter[]): void {
     for (const { code } of letters) this.stats.deadLetters[code] = (this.stats.deadLetters[code] ?? 0) + 1;
+    if (letters.length > 0)
+      this.emit(
+        'dead-letters',
+        letters.map(({ topic, partition, offset, code, reason }) => ({
+          topic,
+          partition,
+          offset,
+          code,
+          reason,
+        })),
+      );
   }
 
   /** After every (re)join the partitions are re-read from their committed offsets. */

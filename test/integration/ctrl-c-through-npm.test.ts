@@ -67,7 +67,8 @@ test('one Ctrl-C in a terminal to `npm run varstream -- consume` commits and exi
   // group, dies of the same SIGINT and `script` reports 130 whatever npm and the consumer exit with.
   const child = spawn('script', ['-qfec', 'exec npm run varstream -- consume', '/dev/null'], {
     cwd: ROOT,
-    env: { ...process.env, ...env, SHELL: '/bin/sh' },
+    // JSON lines: this test reads the "stopped" line (a terminal would get the pretty output).
+    env: { ...process.env, ...env, SHELL: '/bin/sh', LOG_FORMAT: 'json' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
