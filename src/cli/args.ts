@@ -24,3 +24,9 @@ export function sourceOffsetArg(value: string): string {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0');
+  return n;
+}

@@ -9,7 +9,7 @@ import { ensureTopics } from '../consumers/topics.ts';
 import { createLogger } from '../core/logger.ts';
 import { EMBEDDING_ENCODINGS, type EmbeddingEncoding } from '../producer/embedding-encoding.ts';
 import { produceEmbeddings } from '../producer/produce-embeddings.ts';
-import { produceVcf } from '../producer/produce-vcf.ts';
+import { describePosition, PublishFailedError, produceVcf } from '../producer/produce-vcf.ts';
 import { loadVariantRefs } from '../producer/variant-refs.ts';
 import {
   cypherParam,
@@ -22,7 +22,7 @@ import {
 } from '../query/graph.ts';
 import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
-import { positiveInt } from './args.ts';
+import { nonNegativeInt, positiveInt } from './args.ts';
 import { consume } from './consume.ts';
 import { DEMO_VCF, demo, formatSummary } from './demo.ts';
 import { addInspectCommands } from './inspect-commands.ts';
@@ -62,28 +62,58 @@ produce
   .option('--topic <name>', 'topic (default: the configured variants topic)')
   .option('--source <name>', 'the messages\' "source" field (default: the file name)')
   .option('--strict', 'stop at the first record that cannot become a message (exit 1)')
-  .action(async (file: string, opts: { topic?: string; source?: string; strict?: boolean }) => {
-    const config = configured();
-    const logger = createLogger(config.logLevel);
-    const kafka = await reachableKafka(config, logger);
-    const topic = opts.topic ?? config.topics.variants;
-    await ensureTopics(kafka, config, [topic]);
-    // With OTEL_EXPORTER_OTLP_ENDPOINT set, each message's `create` span is exported, and its
-    // context travels in the message's `traceparent` header either way.
-    const telemetry = startTelemetry({ logger, prometheus: false });
-    const progress = new Progress(`published records of ${file}`);
-    const result = await produceVcf(kafkaPublishers(kafka), file, {
-      topic,
-      source: opts.source,
-      strict: opts.strict,
-      onProgress: (count, fraction) => progress.update({ count, fraction }),
-      ...skipReporter(),
-    });
-    progress.done({ count: result.records });
-    const skipped = skippedSummary(result.skipped, result.firstSkipped);
-    if (skipped) console.error(skipped);
-    await telemetry.shutdown();
-  });
+  .option(
+    '--skip <n>',
+    'skip the first N records (resume: an interrupted or failed publish prints N)',
+    nonNegativeInt,
+  )
+  .action(
+    async (file: string, opts: { topic?: string; source?: string; strict?: boolean; skip?: number }) => {
+      const config = configured();
+      const logger = createLogger(config.logLevel);
+      const kafka = await reachableKafka(config, logger);
+      const topic = opts.topic ?? config.topics.variants;
+      await ensureTopics(kafka, config, [topic]);
+      // With OTEL_EXPORTER_OTLP_ENDPOINT set, each message's `create` span is exported, and its
+      // context travels in the message's `traceparent` header either way.
+      const telemetry = startTelemetry({ logger, prometheus: false });
+      const progress = new Progress(`published records of ${file}`);
+      // Ctrl-C: stop reading, let what is queued be acknowledged, say how far it got.
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let result: Awaited<ReturnType<typeof produceVcf>>;
+      try {
+        result = await produceVcf(kafkaPublishers(kafka), file, {
+          topic,
+          source: opts.source,
+          strict: opts.strict,
+          skipRecords: opts.skip,
+          signal: stop.signal,
+          onProgress: (count, fraction) => progress.update({ count, fraction }),
+          ...skipReporter(),
+        });
+      } catch (error) {
+        if (error instanceof PublishFailedError) {
+          process.stderr.write('\n');
+          throw new Error(`${error.message}\n${describePosition(error.position)}`);
+        }
+        throw error;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      progress.done({ count: result.records });
+      const skipped = skippedSummary(result.skipped, result.firstSkipped);
+      if (skipped) console.error(skipped);
+      await telemetry.shutdown();
+      if (result.interrupted) {
+        console.error(`interrupted: ${describePosition(result.position)}`);
+        process.exitCode = 130;
+      }
+    },
+  );
 
 produce
   .command('embeddings')

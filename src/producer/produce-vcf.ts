@@ -15,6 +15,31 @@ export interface ProduceVcfOptions {
   onProgress?(records: number, fraction: number): void;
   /** Each record skipped (not strict): where it is and what is wrong. */
   onSkip?(skipped: SkippedRecord): void;
+  /** Skip the first N records of the file (to resume an interrupted publish: see `resume`). */
+  skipRecords?: number;
+  /** Stops the publish after what is queued is acknowledged (Ctrl-C); the result says how far it got. */
+  signal?: AbortSignal;
+}
+
+/**
+ * How far a publish got: every record up to the `records`-th of the file (counting from its
+ * start, skipped ones included) is on the topic, the last at `site`. `--skip records` resumes.
+ */
+export interface PublishPosition {
+  records: number;
+  site?: string;
+}
+
+/** A publish that failed part way; `position` says what is on the topic. */
+export class PublishFailedError extends Error {
+  constructor(
+    message: string,
+    readonly position: PublishPosition,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PublishFailedError';
+  }
 }
 
 export interface SkippedRecord {
@@ -32,6 +57,9 @@ export interface ProduceVcfResult {
   /** Records that could not become a message, and the first ten of them. */
   skipped: number;
   firstSkipped: SkippedRecord[];
+  /** True when `signal` stopped it before the end of the file. */
+  interrupted: boolean;
+  position: PublishPosition;
 }
 
 export async function produceVcf(
@@ -57,8 +85,29 @@ export async function produceVcf(
   const source = options.source ?? basename(path);
   const headers = { 'content-type': VARIANT_CONTENT_TYPE };
   await publisher.connect();
+  const skipRecords = options.skipRecords ?? 0;
+  // Queued (not yet acknowledged) messages: the record count and site of each, oldest first. The
+  // publisher sends in order with one request in flight, so the first `published` are on the topic.
+  const queued: { records: number; site: string }[] = [];
+  let acknowledged = 0;
+  const position: PublishPosition = { records: skipRecords };
+  const settle = () => {
+    while (acknowledged < publisher.published) {
+      const done = queued.shift();
+      if (!done) break;
+      acknowledged++;
+      position.records = done.records;
+      position.site = done.site;
+    }
+  };
+  let interrupted = false;
   try {
     for await (const record of reader) {
+      if (reader.recordsRead <= skipRecords) continue;
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
       let message: ReturnType<typeof toVariantMessage>;
       try {
         message = toVariantMessage(record, reader.header, source);
@@ -68,18 +117,28 @@ export async function produceVcf(
         continue;
       }
       // With telemetry started, each message carries its `create` span's context in `traceparent`.
+      queued.push({ records: reader.recordsRead, site: `${message.chrom}:${message.pos}` });
       await publisher.publish({
         key: messageKey(message),
         value: JSON.stringify(message),
         headers: traceOutgoingMessage(options.topic, headers),
       });
+      settle();
       options.onProgress?.(reader.recordsRead, reader.fileSize > 0 ? reader.bytesRead / reader.fileSize : 0);
     }
     await publisher.flush();
+    settle();
+  } catch (error) {
+    settle();
+    const message = (error as Error).message ?? String(error);
+    throw new PublishFailedError(message.startsWith(path) ? message : `${path}: ${message}`, position, {
+      cause: error,
+    });
   } finally {
     reader.close();
-    await publisher.close();
+    await publisher.close().catch(() => undefined);
   }
+  if (!interrupted && queued.length === 0) position.records = reader.recordsRead;
   return {
     records: publisher.published,
     bytes: publisher.bytes,
@@ -87,5 +146,13 @@ export async function produceVcf(
     samples: reader.header.samples.length,
     skipped,
     firstSkipped,
+    interrupted,
+    position,
   };
+}
+
+/** `N records are on the topic (last CHROM:POS); resume with --skip N`. */
+export function describePosition(position: PublishPosition): string {
+  const n = position.records.toLocaleString('en-US');
+  return `the first ${n} records of the file are on the topic${position.site ? ` (the last at ${position.site})` : ''}; resume with --skip ${position.records}`;
 }

@@ -4,8 +4,9 @@
  * memory holds one read chunk plus the current line (a line can be megabytes long);
  * the header is parsed by @gmod/vcf, which also parses each record.
  *
- * The record count is not known up front; `bytesRead` / `fileSize` (compressed
- * bytes read from disk against the file's size) give a caller progress and an ETA.
+ * The record count is not known up front; `bytesRead` / `fileSize` give a caller progress and an
+ * ETA. For a compressed file `bytesRead` counts the compressed bytes the decompressor consumed
+ * (not those read ahead from disk, which ran ~10% ahead, and all of a small file at once).
  *
  * Long file: streaming decompression (plain, gzip, bgzip), line splitting, header parsing and
  * per-line error reporting of one reader.
@@ -134,12 +135,12 @@ function openTextStream(
   path: string,
   compression: VcfCompression,
   opts: ReadVcfOptions,
-): { raw: ReadStream; text: Readable } {
+): { raw: ReadStream; text: Readable; consumed: () => number } {
   const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
   const raw = createReadStream(path, { highWaterMark: chunk, signal: opts.signal });
   if (compression === 'none') {
     raw.setEncoding('utf8');
-    return { raw, text: raw };
+    return { raw, text: raw, consumed: () => raw.bytesRead };
   }
   // createGunzip decodes every member of a multi-member file (BGZF is one member per block).
   const gunzip = createGunzip({ chunkSize: chunk });
@@ -147,7 +148,7 @@ function openTextStream(
     // errors reach the consumer through `gunzip`, which pipeline destroys with them
   });
   text.setEncoding('utf8');
-  return { raw, text };
+  return { raw, text, consumed: () => gunzip.bytesWritten };
 }
 
 class FileVcfReader implements VcfReader {
@@ -161,13 +162,14 @@ class FileVcfReader implements VcfReader {
     readonly fileSize: number,
     readonly header: VcfHeader,
     private readonly raw: ReadStream,
+    private readonly consumed: () => number,
     private readonly batches: AsyncIterator<string[]>,
     private pending: string[],
     private readonly onBadRecord?: (error: VcfParseError) => void,
   ) {}
 
   get bytesRead(): number {
-    return this.raw.bytesRead;
+    return this.consumed();
   }
 
   get closed(): boolean {
@@ -286,12 +288,22 @@ function buildHeader(path: string, headerLines: string[], strict: boolean): VcfH
 /** Opens a VCF and parses its header; iterate the result for records. */
 export async function openVcf(path: string, opts: ReadVcfOptions = {}): Promise<VcfReader> {
   const [compression, { size }] = await Promise.all([detectCompression(path), stat(path)]);
-  const { raw, text } = openTextStream(path, compression, opts);
+  const { raw, text, consumed: position } = openTextStream(path, compression, opts);
   const batches = splitLines(text)[Symbol.asyncIterator]();
   try {
     const { headerLines, rest, consumed } = await readHeaderLines(batches);
     const header = buildHeader(path, headerLines, opts.strict ?? true);
-    const reader = new FileVcfReader(path, compression, size, header, raw, batches, rest, opts.onBadRecord);
+    const reader = new FileVcfReader(
+      path,
+      compression,
+      size,
+      header,
+      raw,
+      position,
+      batches,
+      rest,
+      opts.onBadRecord,
+    );
     reader.lineNumber = consumed;
     return reader;
   } catch (err) {
