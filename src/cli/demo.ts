@@ -100,9 +100,16 @@ export async function demo(options: DemoOptions, logger: Logger): Promise<DemoSu
     pipelines: [variantPipeline(config, variantSinks(config, logger))],
   });
   await consumer.start();
-  await waitUntilCaughtUp(kafka, config, produced.records, options.timeoutMs);
+  // One measure for the progress line and the summary: the consumer's start to the last commit.
+  const caughtUpAt = await waitUntilCaughtUp(
+    kafka,
+    config,
+    produced.records,
+    options.timeoutMs,
+    consumeStarted,
+  );
+  const consumeSeconds = (caughtUpAt - consumeStarted) / 1000;
   await consumer.stop();
-  const consumeSeconds = (performance.now() - consumeStarted) / 1000;
   rss.stop();
 
   const counts = await countStores(config);
@@ -149,8 +156,9 @@ async function waitUntilCaughtUp(
   config: Config,
   total: number,
   timeoutMs: number,
+  started: number,
 ) {
-  const progress = new Progress('consuming (committed)');
+  const progress = new Progress('consuming (committed)', undefined, undefined, started);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { done, lag } = await caughtUp(kafka, config.kafka.groupId, config.topics.variants);
@@ -160,7 +168,9 @@ async function waitUntilCaughtUp(
       throw new Error(`demo: consumer still ${lag} messages behind after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  progress.done({ count: total });
+  const at = performance.now();
+  progress.done({ count: total }, at);
+  return at;
 }
 
 async function countStores(config: Config) {

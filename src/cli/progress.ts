@@ -10,7 +10,6 @@ export interface ProgressSnapshot {
 }
 
 export class Progress {
-  private readonly started = performance.now();
   private lastDraw = 0;
   private readonly tty: boolean;
 
@@ -18,6 +17,8 @@ export class Progress {
     private readonly label: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly intervalMs = stream.isTTY ? 200 : 5_000,
+    /** When the work began (`performance.now()`), if before this display: rate and time count from it. */
+    private readonly started = performance.now(),
   ) {
     this.tty = Boolean(stream.isTTY);
   }
@@ -29,12 +30,13 @@ export class Progress {
     this.draw(snapshot, false);
   }
 
-  done(snapshot: ProgressSnapshot): void {
-    this.draw({ ...snapshot, fraction: 1 }, true);
+  /** The final line; `at` (`performance.now()`) is when the work ended, if before this call. */
+  done(snapshot: ProgressSnapshot, at = performance.now()): void {
+    this.draw({ ...snapshot, fraction: 1 }, true, at);
   }
 
-  private draw({ count, fraction }: ProgressSnapshot, final: boolean): void {
-    const seconds = (performance.now() - this.started) / 1000;
+  private draw({ count, fraction }: ProgressSnapshot, final: boolean, at = performance.now()): void {
+    const seconds = (at - this.started) / 1000;
     const rate = seconds > 0 ? count / seconds : 0;
     let line = `${this.label}: ${count.toLocaleString('en-US')} (${Math.round(rate).toLocaleString('en-US')}/s)`;
     if (fraction !== undefined && fraction > 0) {
