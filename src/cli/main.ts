@@ -21,6 +21,7 @@ import {
   queryGraph,
 } from '../query/graph.ts';
 import { formatHits, QueryError, querySimilar } from '../query/similar.ts';
+import { formatVariants, queryVariants } from '../query/variants.ts';
 import { startTelemetry } from '../telemetry/sdk.ts';
 import { nonNegativeInt, positiveInt } from './args.ts';
 import { consume } from './consume.ts';
@@ -184,6 +185,20 @@ query
     const vector = opts.vectorFile ? readVectorFile(opts.vectorFile) : undefined;
     const hits = await querySimilar(config, { id: opts.id, vector, k: opts.k, gene: opts.gene });
     console.log(opts.json ? JSON.stringify(hits, null, 2) : formatHits(hits));
+  });
+
+query
+  .command('variants')
+  .description(
+    'variant ids to ask about, from the LanceDB variants table (readable while a consumer runs): of a gene, or a chromosome',
+  )
+  .option('--gene <symbol>', 'only variants of this gene')
+  .option('--chrom <name>', 'only variants of this chromosome (as the records name it)')
+  .option('--limit <n>', 'how many (the first found, sorted by position)', positiveInt, 20)
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { gene?: string; chrom?: string; limit: number; json?: boolean }) => {
+    const rows = await queryVariants(configured(), opts);
+    console.log(opts.json ? JSON.stringify(rows, null, 2) : formatVariants(rows));
   });
 
 query

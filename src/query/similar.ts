@@ -49,6 +49,11 @@ export async function querySimilar(config: Config, query: SimilarQuery): Promise
       throw new QueryError(`no table "${name}" at ${config.lancedb.uri}: consume some embeddings first`);
     const table = await connection.openTable(name);
     const vector = query.vector ?? (await storedVector(table, query.id));
+    const dimension = await vectorDimension(table);
+    if (dimension !== undefined && vector.length !== dimension)
+      throw new QueryError(
+        `the query vector has ${vector.length} values, but the embeddings in table "${name}" have ${dimension}: give a vector of ${dimension} float32 values`,
+      );
     let filter: string | undefined;
     if (query.gene !== undefined) {
       const variantIds = await variantsInGene(config, query.gene);
@@ -83,6 +88,13 @@ export async function querySimilar(config: Config, query: SimilarQuery): Promise
   } finally {
     connection.close();
   }
+}
+
+/** The table's vector dimension (its `vector` column's FixedSizeList size). */
+async function vectorDimension(table: lancedb.Table): Promise<number | undefined> {
+  const field = (await table.schema()).fields.find((f) => f.name === 'vector');
+  const size = (field?.type as { listSize?: number } | undefined)?.listSize;
+  return typeof size === 'number' ? size : undefined;
 }
 
 async function storedVector(table: lancedb.Table, id: string | undefined): Promise<Float32Array> {

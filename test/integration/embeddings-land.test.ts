@@ -28,6 +28,7 @@ import { EmbeddingGenerator } from '../../src/producer/synthetic-embeddings.ts';
 import { writeSyntheticVcf } from '../../src/producer/synthetic-vcf.ts';
 import { loadVariantRefs } from '../../src/producer/variant-refs.ts';
 import { querySimilar } from '../../src/query/similar.ts';
+import { queryVariants } from '../../src/query/variants.ts';
 import {
   ensureBroker,
   pipelinesConsumer,
@@ -246,4 +247,26 @@ test('query similar: a stored vector comes back first at distance ~0; --gene res
   for (const hit of restricted) assert.ok(hit.variant?.genes.includes(gene), `${hit.id} is in ${gene}`);
   assert.equal(restricted[0]?.id, withGene.variantId);
   assert.deepEqual(await querySimilar(config, { id: withGene.variantId, k: 5, gene: 'NO_SUCH_GENE' }), []);
+  // A vector of the wrong size is refused in plain words, before LanceDB sees it.
+  await assert.rejects(
+    querySimilar(config, { vector: new Float32Array(3), k: 5 }),
+    new RegExp(
+      `^QueryError: the query vector has 3 values, but the embeddings in table "${config.lancedb.embeddingsTable}" have ${DIM}: give a vector of ${DIM} float32 values$`,
+    ),
+  );
+  // query variants: the ids to ask about, of a gene, from the variants table.
+  const ofGene = await queryVariants(config, { gene, limit: 1000 });
+  assert.ok(ofGene.length > 0 && ofGene.every((v) => v.genes.includes(gene)));
+  assert.ok(ofGene.some((v) => v.variantId === withGene.variantId));
+  assert.deepEqual(
+    ofGene.map((v) => v.pos),
+    [...ofGene.map((v) => v.pos)].sort((a, b) => a - b),
+    'in position order',
+  );
+  assert.equal((await queryVariants(config, { limit: 7 })).length, 7);
+  assert.deepEqual(
+    await queryVariants(config, { gene: "NO'SUCH", limit: 5 }),
+    [],
+    'a quote is escaped, not a filter error',
+  );
 });
