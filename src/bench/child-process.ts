@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { caughtUp } from '../consumers/topics.ts';
 import type { MemoryCgroup } from './memory-cgroup.ts';
 
@@ -78,7 +78,8 @@ export class MeasuredConsumer {
     const direct = wrapper ? { command: wrapper, args: [...wrapperArgs, own.command, ...own.args] } : own;
     const { command, args } = options.cgroup ? options.cgroup.wrap(direct.command, direct.args) : direct;
     this.child = spawn(command, args, {
-      env: { MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...inherited, ...env },
+      // JSON lines (a terminal's LOG_FORMAT must not reach it); the level as the bench asks, else info.
+      env: { MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...inherited, LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     });
     this.spawnedAt = performance.now();
@@ -112,11 +113,34 @@ export class MeasuredConsumer {
 
   /**
    * Resolves once the child has joined its group and the group has committed the end of `topic`;
-   * rejects if the child exits first or after `timeoutMs`.
+   * rejects if the child exits first or after `timeoutMs`. The join is seen in the group's state
+   * (Stable, with a member), or earlier in the child's log line when it prints one: it does not
+   * depend on the log (a LOG_LEVEL of warn printed no join line, and the bench waited forever).
    */
   async waitCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await this.pollCaughtUp(kafka, admin, groupId, topic, deadline, timeoutMs);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async pollCaughtUp(
+    kafka: Kafka,
+    admin: Admin,
+    groupId: string,
+    topic: string,
+    deadline: number,
+    timeoutMs: number,
+  ): Promise<void> {
     for (;;) {
+      if (this.joinedAt === undefined) {
+        const [group] = (await admin.describeGroups([groupId])).groups;
+        if (group?.state === 'Stable' && group.members.length > 0) this.joinedAt = performance.now();
+      }
       const { exitCode, signalCode } = this.child;
       if (exitCode !== null || signalCode !== null)
         throw new Error(
