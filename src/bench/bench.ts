@@ -28,6 +28,7 @@ import { type ChildUsage, isolatedEnv, MeasuredConsumer } from './child-process.
 import { graphCopyCeiling } from './graph-child.ts';
 import { workload, workloadKafkaMessages } from './graph-workloads.ts';
 import { headCommit } from './head-commit.ts';
+import { type LanceCeiling, lanceEmbeddingCeiling } from './lance-ceiling.ts';
 import { measureLatency } from './latency.ts';
 import { MemoryCgroup } from './memory-cgroup.ts';
 import { produceRealVariants, realVariantMessages, variantCorpus } from './real-variants.ts';
@@ -59,6 +60,8 @@ export interface ScenarioResult {
   sinks?: string;
   /** Kuzu's bulk COPY of the same data, timed in the same run (genome, cohort). */
   storeCeiling?: { variantsPerSec: number; callsPerSec: number; seconds: number } | null;
+  /** LanceDB's `add` and `mergeInsert` of the same embeddings, timed in the same run (embeddings-*). */
+  lanceCeiling?: LanceCeiling;
 }
 
 interface Options {
@@ -87,6 +90,7 @@ const DRAIN_KAFKAJS = fileURLToPath(new URL('./drain-kafkajs.ts', import.meta.ur
 
 class Bench {
   private variantBacklog: Backlog | undefined;
+  private lanceCeilingResult: LanceCeiling | undefined;
   /** One cycle for the whole run: the backlog takes its first messages, a rate run the next. */
   private readonly variantSource = realVariantMessages()[Symbol.asyncIterator]();
 
@@ -158,7 +162,20 @@ class Bench {
           bytes: produced.bytes,
         };
         this.ready(name, backlog);
-        return this.drain(name, new MeasuredConsumer(env), env, backlog, produced.embeddings);
+        const r = await this.drain(name, new MeasuredConsumer(env), env, backlog, produced.embeddings);
+        // The store's own write paths on the same vectors, in batches of the sink's byte ceiling.
+        this.lanceCeilingResult ??= await lanceEmbeddingCeiling(join(this.runDir, `${id}-ceiling`), {
+          rows: this.opts.embeddings,
+          dim: this.opts.dim,
+          batchRows: Math.max(1, Math.floor(config.batch.maxBytes / (this.opts.dim * 4))),
+        });
+        const c = this.lanceCeilingResult;
+        process.stderr.write(
+          `LanceDB on the same ${c.rows.toLocaleString('en-US')} vectors (${c.batchRows} per batch): add ${c.addRowsPerSec.toLocaleString('en-US')} rows/s, mergeInsert ${c.mergeRowsPerSec.toLocaleString('en-US')} rows/s\n`,
+        );
+        r.lanceCeiling = c;
+        r.ratioToStoreCeiling = round(r.rowsPerSec / c.addRowsPerSec, 3);
+        return r;
       }
     }
   }
@@ -339,14 +356,14 @@ function round(x: number, digits: number): number {
 
 function table(results: ScenarioResult[]): string {
   const head =
-    '| scenario | messages | rows | seconds | msgs/s | rows/s | MB/s | peak RSS MB (sampled / OS) | CPU s | p50 / p99 ms | × ceiling-kafkajs |';
+    '| scenario | messages | rows | seconds | msgs/s | rows/s | MB/s | peak RSS MB (sampled / OS) | CPU s | p50 / p99 ms | × ceiling-kafkajs | × store ceiling |';
   const rows = results.map(
     (r) =>
-      `| ${r.name} | ${r.messages.toLocaleString('en-US')} | ${r.rows.toLocaleString('en-US')} | ${r.seconds} | ${r.msgsPerSec.toLocaleString('en-US')} | ${r.rowsPerSec.toLocaleString('en-US')} | ${r.mbPerSec} | ${r.peakRssMb} / ${r.osPeakRssMb} | ${r.cpuSeconds} | ${r.p50LatencyMs ?? '–'} / ${r.p99LatencyMs ?? '–'} | ${r.ratioToCeiling ?? '–'} |`,
+      `| ${r.name} | ${r.messages.toLocaleString('en-US')} | ${r.rows.toLocaleString('en-US')} | ${r.seconds} | ${r.msgsPerSec.toLocaleString('en-US')} | ${r.rowsPerSec.toLocaleString('en-US')} | ${r.mbPerSec} | ${r.peakRssMb} / ${r.osPeakRssMb} | ${r.cpuSeconds} | ${r.p50LatencyMs ?? '–'} / ${r.p99LatencyMs ?? '–'} | ${r.ratioToCeiling ?? '–'} | ${r.ratioToStoreCeiling ?? '–'} |`,
   );
   return [
     head,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n');
 }
