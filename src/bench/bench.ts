@@ -62,6 +62,8 @@ export interface ScenarioResult {
   storeCeiling?: { variantsPerSec: number; callsPerSec: number; seconds: number } | null;
   /** LanceDB's `add` and `mergeInsert` of the same embeddings, timed in the same run (embeddings-*). */
   lanceCeiling?: LanceCeiling;
+  /** With --repeat N: every run's msgs/s (this result is the median run). */
+  runs?: number[];
 }
 
 interface Options {
@@ -76,6 +78,7 @@ interface Options {
   graphLimit: string;
   graphSinks: string;
   out: string;
+  repeat: number;
 }
 
 interface Backlog {
@@ -91,6 +94,8 @@ const DRAIN_KAFKAJS = fileURLToPath(new URL('./drain-kafkajs.ts', import.meta.ur
 class Bench {
   private variantBacklog: Backlog | undefined;
   private lanceCeilingResult: LanceCeiling | undefined;
+  /** The ids (prefixes of topics and groups) this run made: deleted at its end. */
+  readonly ids = new Set<string>();
   /** One cycle for the whole run: the backlog takes its first messages, a rate run the next. */
   private readonly variantSource = realVariantMessages()[Symbol.asyncIterator]();
 
@@ -102,6 +107,7 @@ class Bench {
 
   async run(name: Scenario): Promise<ScenarioResult> {
     const id = `bench-${name}-${Date.now().toString(36)}`;
+    this.ids.add(id);
     const dir = join(this.runDir, id);
     switch (name) {
       case 'ceiling-kcat':
@@ -250,6 +256,7 @@ class Bench {
   private async variants(): Promise<Backlog> {
     if (this.variantBacklog) return this.variantBacklog;
     const id = `bench-variants-${Date.now().toString(36)}`;
+    this.ids.add(id);
     const config = loadConfig({ env: isolatedEnv(id, join(this.runDir, id), {}) });
     await ensureTopics(this.kafka, config);
     const topic = config.topics.variants;
@@ -321,6 +328,21 @@ class Bench {
         `kcat exited with ${usage.exitCode} after ${read} of ${backlog.messages} messages:\n${child.lines.slice(-10).join('\n')}`,
       );
     return result(name, backlog, backlog.messages, seconds, usage);
+  }
+}
+
+/** Deletes the topics of this run (their names start with one of its ids). */
+async function deleteBenchTopics(kafka: Kafka, ids: ReadonlySet<string>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => [...ids].some((id) => t.startsWith(id)));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    process.stderr.write(`deleted the run's ${topics.length} topics\n`);
+  } catch (error) {
+    process.stderr.write(`could not delete the run's topics: ${(error as Error).message}\n`);
+  } finally {
+    await admin.disconnect();
   }
 }
 
@@ -399,6 +421,12 @@ const program = new Command('bench')
     'lancedb,kuzu',
   )
   .option('--out <file>', 'JSON result (the chart is written beside it, .svg)', 'bench-result.json')
+  .option(
+    '--repeat <n>',
+    'drain each scenario N times and report the median run (by msgs/s)',
+    (v) => Number(v),
+    1,
+  )
   .action(async (opts: Options) => {
     const commit = headCommit();
     const names = opts.scenario.split(',').map((s) => s.trim());
@@ -409,6 +437,7 @@ const program = new Command('bench')
       messages: opts.messages,
       embeddings: opts.embeddings,
       'old-way': opts.oldWay,
+      repeat: opts.repeat,
     }))
       if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} must be a positive integer, got ${v}`);
     if (opts.rate !== undefined && !(opts.rate > 0)) throw new Error(`--rate must be > 0, got ${opts.rate}`);
@@ -421,12 +450,21 @@ const program = new Command('bench')
     const bench = new Bench(kafka, runDir, opts);
     const results: ScenarioResult[] = [];
     for (const name of names) {
-      const r = await bench.run(name as Scenario);
-      process.stderr.write(
-        `${name}: ${r.msgsPerSec.toLocaleString('en-US')} msgs/s, peak RSS ${r.osPeakRssMb} MB\n`,
-      );
-      results.push(r);
+      // --repeat N: N drains (the variant scenarios of one shared backlog); the median run by msgs/s.
+      const runs: ScenarioResult[] = [];
+      for (let i = 0; i < opts.repeat; i++) {
+        const r = await bench.run(name as Scenario);
+        process.stderr.write(
+          `${name}${opts.repeat > 1 ? ` (run ${i + 1} of ${opts.repeat})` : ''}: ${r.msgsPerSec.toLocaleString('en-US')} msgs/s, peak RSS ${r.osPeakRssMb} MB\n`,
+        );
+        runs.push(r);
+      }
+      const sorted = [...runs].sort((a, b) => a.msgsPerSec - b.msgsPerSec);
+      const median = sorted[Math.floor((sorted.length - 1) / 2)] as ScenarioResult;
+      if (runs.length > 1) median.runs = runs.map((r) => r.msgsPerSec);
+      results.push(median);
     }
+    await deleteBenchTopics(kafka, bench.ids);
     const ceiling = results.find((r) => r.name === 'ceiling-kafkajs');
     if (ceiling)
       for (const r of results)
