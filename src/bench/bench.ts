@@ -33,6 +33,7 @@ import { measureLatency } from './latency.ts';
 import { MemoryCgroup } from './memory-cgroup.ts';
 import { produceRealVariants, realVariantMessages, variantCorpus } from './real-variants.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
+import { lanceSitesCeiling, type SitesCeiling, siteMessages } from './sites.ts';
 
 export interface ScenarioResult {
   name: string;
@@ -62,6 +63,8 @@ export interface ScenarioResult {
   storeCeiling?: { variantsPerSec: number; callsPerSec: number; seconds: number } | null;
   /** LanceDB's `add` and `mergeInsert` of the same embeddings, timed in the same run (embeddings-*). */
   lanceCeiling?: LanceCeiling;
+  /** LanceDB's `add` and `mergeInsert` of the same site rows, timed in the same run (sites). */
+  sitesCeiling?: SitesCeiling;
   /** With --repeat N: every run's msgs/s (this result is the median run). */
   runs?: number[];
 }
@@ -79,6 +82,7 @@ interface Options {
   graphSinks: string;
   out: string;
   repeat: number;
+  sitesSinks: string;
 }
 
 interface Backlog {
@@ -129,6 +133,8 @@ class Bench {
         });
         return this.drain(name, new MeasuredConsumer(env), env, backlog, backlog.messages, this.opts.rate);
       }
+      case 'sites':
+        return this.sites(name, id, dir);
       case 'genome':
       case 'cohort':
         return this.workload(name, id, dir);
@@ -250,6 +256,42 @@ class Bench {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /**
+   * Annotated sites without samples (sites.ts), through `--sites-sinks`; then LanceDB's own `add`
+   * and `mergeInsert` of the same rows, in batches of the sink's ceiling, in the same run.
+   */
+  private async sites(name: 'sites', id: string, dir: string): Promise<ScenarioResult> {
+    const env = isolatedEnv(id, dir, {
+      VARSTREAM_PIPELINES: 'variants',
+      VARSTREAM_VARIANT_SINKS: this.opts.sitesSinks,
+    });
+    const config = loadConfig({ env });
+    await ensureTopics(this.kafka, config);
+    const produced = await produceRealVariants(
+      this.kafka,
+      config.topics.variants,
+      this.opts.messages,
+      siteMessages()[Symbol.asyncIterator](),
+    );
+    const backlog = { topic: config.topics.variants, ...produced };
+    this.ready(name, backlog);
+    const r = await this.drain(name, new MeasuredConsumer(env), env, backlog, backlog.messages);
+    const c = await lanceSitesCeiling(join(dir, 'ceiling'), {
+      messages: backlog.messages,
+      batchMessages: config.batch.maxRows,
+    });
+    process.stderr.write(
+      `LanceDB on the same ${c.rows.toLocaleString('en-US')} site rows (${c.batchRows.toLocaleString('en-US')} per batch): add ${c.addRowsPerSec.toLocaleString('en-US')} rows/s, mergeInsert ${c.mergeRowsPerSec.toLocaleString('en-US')} rows/s\n`,
+    );
+    // Rows are the variant rows (one per ALT allele) the messages make, as the ceiling counts them.
+    r.rows = c.rows;
+    r.rowsPerSec = Math.round(c.rows / r.seconds);
+    r.sinks = this.opts.sitesSinks;
+    r.sitesCeiling = c;
+    r.ratioToStoreCeiling = round(r.rowsPerSec / c.addRowsPerSec, 3);
+    return r;
   }
 
   /** The shared variants backlog, produced on first use. */
@@ -390,7 +432,14 @@ function table(results: ScenarioResult[]): string {
   ].join('\n');
 }
 
-const VARIANT_DRAINS: readonly string[] = ['variants', 'genome', 'cohort', 'old-way', 'ceiling-kcat'];
+const VARIANT_DRAINS: readonly string[] = [
+  'variants',
+  'sites',
+  'genome',
+  'cohort',
+  'old-way',
+  'ceiling-kcat',
+];
 
 const program = new Command('bench')
   .option('--scenario <names>', `comma-separated: ${SCENARIOS.join(', ')}`, SCENARIOS.join(','))
@@ -421,6 +470,7 @@ const program = new Command('bench')
     'lancedb,kuzu',
   )
   .option('--out <file>', 'JSON result (the chart is written beside it, .svg)', 'bench-result.json')
+  .option('--sites-sinks <list>', 'VARSTREAM_VARIANT_SINKS of the sites consumer', 'lancedb')
   .option(
     '--repeat <n>',
     'drain each scenario N times and report the median run (by msgs/s)',

@@ -3,6 +3,7 @@ export const SCENARIOS = [
   'ceiling-kcat',
   'ceiling-kafkajs',
   'variants',
+  'sites',
   'genome',
   'cohort',
   'old-way',
