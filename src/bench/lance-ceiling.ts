@@ -7,6 +7,8 @@
  * `mergeInsert`.
  */
 import { join } from 'node:path';
+import type * as lancedb from '@lancedb/lancedb';
+import type { Schema, Table } from 'apache-arrow';
 import { EmbeddingBatch } from '../batching/embedding-batch.ts';
 import { EmbeddingGenerator } from '../producer/synthetic-embeddings.ts';
 import { embeddingsSchema, embeddingsToArrow } from '../sinks/lancedb/embedding-arrow.ts';
@@ -44,14 +46,25 @@ export async function lanceEmbeddingCeiling(
     );
     batches.push(embeddingsToArrow(batch, schema, Date.now()));
   }
-  const timed = async (
-    name: string,
-    write: (
-      table: Awaited<ReturnType<typeof openLanceTable>>['table'],
-      data: (typeof batches)[number],
-    ) => Promise<unknown>,
-  ) => {
-    const opened = await openLanceTable(join(dir, name), 'embeddings', 'id', () => schema, CACHE);
+  const timed = await timeLanceWrites(dir, 'embeddings', 'id', schema, batches, rows);
+  return {
+    rows,
+    batchRows,
+    ...timed,
+  };
+}
+
+/** LanceDB's write rates of `batches` (`rows` in all): `add` into an empty table, then `mergeInsert` into another. */
+export async function timeLanceWrites(
+  dir: string,
+  name: string,
+  key: string,
+  schema: Schema,
+  batches: readonly Table[],
+  rows: number,
+): Promise<Pick<LanceCeiling, 'addRowsPerSec' | 'mergeRowsPerSec' | 'addSeconds' | 'mergeSeconds'>> {
+  const timed = async (path: string, write: (table: lancedb.Table, data: Table) => Promise<unknown>) => {
+    const opened = await openLanceTable(join(dir, path), name, key, () => schema, CACHE);
     try {
       const started = performance.now();
       for (const data of batches) await write(opened.table, data);
@@ -62,11 +75,9 @@ export async function lanceEmbeddingCeiling(
   };
   const addSeconds = await timed('add', (table, data) => table.add(data));
   const mergeSeconds = await timed('merge', (table, data) =>
-    table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data),
+    table.mergeInsert(key).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data),
   );
   return {
-    rows,
-    batchRows,
     addRowsPerSec: Math.round(rows / addSeconds),
     mergeRowsPerSec: Math.round(rows / mergeSeconds),
     addSeconds: Math.round(addSeconds * 100) / 100,

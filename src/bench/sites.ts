@@ -7,12 +7,11 @@
  * the sink's own conversion before timing, then written into an empty table of the sink's schema
  * and key index with `add`, and again with the sink's `mergeInsert`.
  */
-import { join } from 'node:path';
 import { VariantBatch } from '../batching/variant-batch.ts';
 import { decodeVariantMessage } from '../contract/variant-decoder.ts';
 import type { OutgoingMessage } from '../core/publisher.ts';
-import { openLanceTable } from '../sinks/lancedb/open-table.ts';
 import { VARIANTS_SCHEMA, variantsToArrow } from '../sinks/lancedb/variant-arrow.ts';
+import { timeLanceWrites } from './lance-ceiling.ts';
 import { realVariantMessages } from './real-variants.ts';
 
 /**
@@ -40,8 +39,6 @@ export interface SitesCeiling {
   mergeSeconds: number;
 }
 
-const CACHE = { indexCacheBytes: 8 * 1024 ** 2, metadataCacheBytes: 8 * 1024 ** 2 };
-
 /** The first `messages` site messages as the LanceDB variants sink's Arrow batches, then timed writes. */
 export async function lanceSitesCeiling(
   dir: string,
@@ -67,39 +64,11 @@ export async function lanceSitesCeiling(
     if (++inBatch >= options.batchMessages) seal();
   }
   seal();
-  const timed = async (
-    name: string,
-    write: (
-      table: Awaited<ReturnType<typeof openLanceTable>>['table'],
-      data: (typeof batches)[number],
-    ) => Promise<unknown>,
-  ) => {
-    const opened = await openLanceTable(
-      join(dir, name),
-      'variants',
-      'variant_id',
-      () => VARIANTS_SCHEMA,
-      CACHE,
-    );
-    try {
-      const started = performance.now();
-      for (const data of batches) await write(opened.table, data);
-      return (performance.now() - started) / 1000;
-    } finally {
-      opened.close();
-    }
-  };
-  const addSeconds = await timed('add', (table, data) => table.add(data));
-  const mergeSeconds = await timed('merge', (table, data) =>
-    table.mergeInsert('variant_id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data),
-  );
+  const timed = await timeLanceWrites(dir, 'variants', 'variant_id', VARIANTS_SCHEMA, batches, rows);
   return {
     messages: n,
     rows,
     batchRows: Math.round(rows / Math.max(1, batches.length)),
-    addRowsPerSec: Math.round(rows / addSeconds),
-    mergeRowsPerSec: Math.round(rows / mergeSeconds),
-    addSeconds: Math.round(addSeconds * 100) / 100,
-    mergeSeconds: Math.round(mergeSeconds * 100) / 100,
+    ...timed,
   };
 }

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { isolatedEnv, MeasuredConsumer } from '../bench/child-process.ts';
 import { loadConfig } from '../config/index.ts';
-import type { Config } from '../config/schema.ts';
+import { type Config, pipelineTopics } from '../config/schema.ts';
 import { createKafka } from '../consumers/kafka-client.ts';
 import { caughtUp, ensureTopics } from '../consumers/topics.ts';
 import { createLogger } from '../core/logger.ts';
@@ -97,9 +97,7 @@ class Run {
     this.config = loadConfig({ env: this.env });
     this.kafka = createKafka(this.config, createLogger('silent'));
     this.producer = new LedgerProducer(this.kafka);
-    this.topics = this.config.pipelines.map((p) =>
-      p === 'variants' ? this.config.topics.variants : this.config.topics.embeddings,
-    );
+    this.topics = pipelineTopics(this.config);
   }
 
   log(line: string): void {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describeBudget } from '../backpressure/memory-budget.ts';
 import { type Config, describeConfig } from '../config/index.ts';
+import { pipelineTopics } from '../config/schema.ts';
 import { type KafkaInspector, kafkaInspector } from '../consumers/inspect.ts';
 import { assertBrokersReachable, createKafka } from '../consumers/kafka-client.ts';
 import { PipelineConsumer } from '../consumers/pipeline-consumer.ts';
@@ -32,9 +33,7 @@ const SAME_SIGNAL_MS = 1_000;
  * logger made from the configuration.
  */
 export async function consume(config: Config, given?: Logger): Promise<number> {
-  const topics = config.pipelines.map((p) =>
-    p === 'variants' ? config.topics.variants : config.topics.embeddings,
-  );
+  const topics = pipelineTopics(config);
   let inspector: KafkaInspector | undefined;
   const display =
     !given && wantsPretty(config) ? new ConsumeDisplay(config, topics, () => inspector) : undefined;

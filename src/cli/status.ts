@@ -4,7 +4,7 @@
  * the Kuzu graph's nodes and edges (or that a running writer holds it); the dead letters by code.
  * Like `rpk group describe` and DuckDB's `.tables`; nothing is written and no offset moves.
  */
-import type { Config } from '../config/schema.ts';
+import { type Config, pipelineTopics } from '../config/schema.ts';
 import type { GroupState, KafkaInspector, TopicLag } from '../consumers/inspect.ts';
 import { type GraphCounts, graphCounts } from '../sinks/kuzu/inspect.ts';
 import { lanceTableStats, type TableStats } from '../sinks/lancedb/inspect.ts';
@@ -33,9 +33,7 @@ export async function status(
   config: Config,
   options: { dlqScan: number },
 ): Promise<StatusReport> {
-  const topics = config.pipelines.map((p) =>
-    p === 'variants' ? config.topics.variants : config.topics.embeddings,
-  );
+  const topics = pipelineTopics(config);
   const [group, lags] = await Promise.all([
     kafka.groupState(config.kafka.groupId),
     kafka.topicLags(config.kafka.groupId, topics),

@@ -228,3 +228,8 @@ export type Config = z.infer<typeof configSchema> & {
 };
 /** A partial, unvalidated configuration, as read from a file or assembled by tests. */
 export type ConfigInput = z.input<typeof configSchema>;
+
+/** The input topic of each configured pipeline, in the configuration's order. */
+export function pipelineTopics(config: Pick<Config, 'pipelines' | 'topics'>): string[] {
+  return config.pipelines.map((p) => (p === 'variants' ? config.topics.variants : config.topics.embeddings));
+}

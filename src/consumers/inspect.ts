@@ -4,7 +4,7 @@
  * topic, read back with their `dlq-*` headers (`varstream dlq`).
  */
 import { AssignerProtocol, type Kafka } from 'kafkajs';
-import { partitionRanges, readTopic, type TopicRecord } from './topic-reader.ts';
+import { partitionRanges, rangesOf, readTopic, type TopicRecord } from './topic-reader.ts';
 
 export interface PartitionLag {
   partition: number;
@@ -83,7 +83,9 @@ export async function topicLags(
         out.push({ topic, exists: false, partitions: [], committed: 0, end: 0, lag: 0 });
         continue;
       }
-      const partitions = (await partitionRanges(kafka, topic)).map((r): PartitionLag => {
+      // The same admin client for every topic: the terminal display polls this every second.
+      const ranges = await rangesOf(admin, topic);
+      const partitions = ranges.map((r): PartitionLag => {
         const c = committed.get(`${topic}:${r.partition}`);
         return { partition: r.partition, committed: c, end: r.high, lag: Math.max(0, r.high - (c ?? r.low)) };
       });

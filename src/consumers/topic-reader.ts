@@ -3,7 +3,7 @@
  * partition up to the end offsets as they are when the read starts. It joins a throwaway consumer
  * group of its own, never commits, and deletes the group afterwards, so no group's offsets move.
  */
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 export interface TopicRecord {
   partition: number;
@@ -35,12 +35,17 @@ export async function partitionRanges(kafka: Kafka, topic: string): Promise<Part
   const admin = kafka.admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(topic))
-      .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
-      .sort((a, b) => a.partition - b.partition);
+    return await rangesOf(admin, topic);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** partitionRanges on a connected admin client. */
+export async function rangesOf(admin: Admin, topic: string): Promise<PartitionRange[]> {
+  return (await admin.fetchTopicOffsets(topic))
+    .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
+    .sort((a, b) => a.partition - b.partition);
 }
 
 /** Calls (and awaits) `onRecord` for every record of the range, in offset order per partition. */

@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as lancedb from '@lancedb/lancedb';
-import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { Kafka, type KafkaMessage, logLevel, type Message } from 'kafkajs';
 import { pino } from 'pino';
 import type { VariantBatch } from '../../src/batching/variant-batch.ts';
+import { isolatedEnv } from '../../src/bench/child-process.ts';
 import { type Config, type ConfigOverrides, loadConfig } from '../../src/config/index.ts';
 import { createKafka } from '../../src/consumers/kafka-client.ts';
 import type { PipelineSpec } from '../../src/consumers/pipeline.ts';
 import { PipelineConsumer } from '../../src/consumers/pipeline-consumer.ts';
-import { caughtUp } from '../../src/consumers/topics.ts';
+import { caughtUp, ensureTopics } from '../../src/consumers/topics.ts';
 import type { Sink } from '../../src/core/sink.ts';
 import { configuredPipelines } from '../../src/pipelines/index.ts';
 import { variantPipeline, variantSinks } from '../../src/pipelines/variants.ts';
@@ -190,4 +191,30 @@ export async function countStores(config: Config): Promise<StoreCounts> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * A consumer environment of its own (group, topics, store directories: isolatedEnv, plus `extra`),
+ * its topics created, and `messages(topic)` sent to its variants topic: the backlog a test then
+ * consumes with a child `varstream consume`.
+ */
+export async function isolatedVariantBacklog(
+  prefix: string,
+  extra: Record<string, string>,
+  messages: (topic: string) => Message[],
+): Promise<{ id: string; env: Record<string, string>; config: Config; kafka: Kafka; topic: string }> {
+  const id = uniqueName(prefix);
+  const env = isolatedEnv(id, mkdtempSync(join(tmpdir(), `varstream-${prefix}-`)), extra);
+  const config = loadConfig({ env });
+  const kafka = createKafka(config, silentLogger);
+  await ensureTopics(kafka, config);
+  const topic = config.topics.variants;
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: messages(topic) });
+  } finally {
+    await producer.disconnect();
+  }
+  return { id, env, config, kafka, topic };
 }

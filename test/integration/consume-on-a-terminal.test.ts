@@ -5,17 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { isolatedEnv } from '../../src/bench/child-process.ts';
 import { variantMessages } from '../../src/chaos/ledger.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { ensureTopics } from '../../src/consumers/topics.ts';
-import { ensureBroker, silentLogger, uniqueName } from '../helpers/kafka.ts';
+import { ensureBroker, isolatedVariantBacklog } from '../helpers/kafka.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,24 +23,14 @@ before(() => {
 });
 
 test('on a terminal: banner, live status to "caught up", dead letters as lines, readable logs; Ctrl-C exits 0', async () => {
-  const id = uniqueName('tty');
-  const env = isolatedEnv(id, mkdtempSync(join(tmpdir(), 'varstream-tty-')), {
-    VARSTREAM_PIPELINES: 'variants',
-  });
-  const config = loadConfig({ env });
-  const kafka = createKafka(config, silentLogger);
-  await ensureTopics(kafka, config);
-  const producer = kafka.producer();
-  await producer.connect();
-  const topic = config.topics.variants;
-  await producer.send({
-    topic,
-    messages: [
-      ...variantMessages(topic, 'tty', 1, 40).map((o) => o.message),
+  const { id, env, config, topic } = await isolatedVariantBacklog(
+    'tty',
+    { VARSTREAM_PIPELINES: 'variants' },
+    (t) => [
+      ...variantMessages(t, 'tty', 1, 40).map((o) => o.message),
       ...[1, 2, 3].map((i) => ({ key: `bad-${i}`, value: `not json ${i}` })),
     ],
-  });
-  await producer.disconnect();
+  );
 
   const { LOG_FORMAT: _unset, ...parentEnv } = process.env;
   const child = spawn('script', ['-qfec', 'exec node --import tsx src/cli/main.ts consume', '/dev/null'], {

@@ -7,17 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { isolatedEnv } from '../../src/bench/child-process.ts';
 import { variantMessages } from '../../src/chaos/ledger.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { ensureTopics } from '../../src/consumers/topics.ts';
-import { committedOffsets, ensureBroker, silentLogger, uniqueName } from '../helpers/kafka.ts';
+import { committedOffsets, ensureBroker, isolatedVariantBacklog } from '../helpers/kafka.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,23 +20,16 @@ before(() => {
 });
 
 async function backlog() {
-  const id = uniqueName('ctrlc');
-  const env = isolatedEnv(id, mkdtempSync(join(tmpdir(), 'varstream-ctrlc-')), {
-    VARSTREAM_PIPELINES: 'variants',
-    VARSTREAM_VARIANT_SINKS: 'lancedb',
-    VARSTREAM_BATCH_LINGER_MS: '100',
-    LOG_LEVEL: 'info',
-  });
-  const config = loadConfig({ env });
-  const kafka = createKafka(config, silentLogger);
-  await ensureTopics(kafka, config);
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({
-    topic: config.topics.variants,
-    messages: variantMessages(config.topics.variants, 'ctrlc', 1, 50).map((o) => o.message),
-  });
-  await producer.disconnect();
+  const { env, config, kafka } = await isolatedVariantBacklog(
+    'ctrlc',
+    {
+      VARSTREAM_PIPELINES: 'variants',
+      VARSTREAM_VARIANT_SINKS: 'lancedb',
+      VARSTREAM_BATCH_LINGER_MS: '100',
+      LOG_LEVEL: 'info',
+    },
+    (topic) => variantMessages(topic, 'ctrlc', 1, 50).map((o) => o.message),
+  );
   const allCommitted = () =>
     waitFor(
       async () => {

@@ -7,18 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { isolatedEnv } from '../../src/bench/child-process.ts';
 import { variantMessages } from '../../src/chaos/ledger.ts';
 import type { StatusReport } from '../../src/cli/status.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { createKafka } from '../../src/consumers/kafka-client.ts';
-import { ensureTopics } from '../../src/consumers/topics.ts';
-import { ensureBroker, readTopic, silentLogger, uniqueName, waitUntilCaughtUp } from '../helpers/kafka.ts';
+import { ensureBroker, isolatedVariantBacklog, readTopic, waitUntilCaughtUp } from '../helpers/kafka.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,17 +40,6 @@ function startConsumer(env: Record<string, string>): { child: ChildProcess; exit
 }
 
 test('status, dlq tail and dlq replay: see what landed, read the dead letters, replay them once fixed', async () => {
-  const id = uniqueName('ops');
-  const env = isolatedEnv(id, mkdtempSync(join(tmpdir(), 'varstream-ops-')), {
-    VARSTREAM_PIPELINES: 'variants',
-    VARSTREAM_BATCH_LINGER_MS: '50',
-  });
-  const config = loadConfig({ env });
-  const kafka = createKafka(config, silentLogger);
-  await ensureTopics(kafka, config);
-  const producer = kafka.producer();
-  await producer.connect();
-  const topic = config.topics.variants;
   const threeAlts = [1, 2, 3].map((i) => ({
     key: `chrOps-${1000 + i}-A`,
     value: JSON.stringify({
@@ -68,16 +50,16 @@ test('status, dlq tail and dlq replay: see what landed, read the dead letters, r
       genes: ['OPS1'],
     }),
   }));
-  await producer.send({
-    topic,
-    messages: [
-      ...variantMessages(topic, 'ops', 1, 30).map((o) => o.message),
+  const { env, config, kafka, topic } = await isolatedVariantBacklog(
+    'ops',
+    { VARSTREAM_PIPELINES: 'variants', VARSTREAM_BATCH_LINGER_MS: '50' },
+    (t) => [
+      ...variantMessages(t, 'ops', 1, 30).map((o) => o.message),
       ...threeAlts,
       { key: 'bad-1', value: '{"chrom": "chrOps", "pos": ' },
       { key: 'bad-2', value: 'not json at all' },
     ],
-  });
-  await producer.disconnect();
+  );
 
   // The first run allows 2 ALTs: the 3-ALT records are dead-lettered (TOO_MANY_ALTS).
   const strict = { ...env, VARSTREAM_MAX_ALTS: '2' };
