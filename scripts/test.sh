@@ -18,7 +18,7 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
 fi
 # kafkajs 2.2.4 passes a negative timeout that Node >= 24 warns about (harmless); LanceDB writers
 # keep RSS flat with fewer glibc arenas (FIELD-NOTES.md).
-export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning" MALLOC_ARENA_MAX=2
+export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning" MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=4194304
 
 echo "== typecheck (node $(node --version))"
 tsc -p tsconfig.json --noEmit

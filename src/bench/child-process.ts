@@ -12,6 +12,17 @@ import type { Admin, Kafka } from 'kafkajs';
 import { caughtUp } from '../consumers/topics.ts';
 import type { MemoryCgroup } from './memory-cgroup.ts';
 
+/**
+ * glibc settings of every measured process, as the npm scripts and the image set them: two arenas,
+ * and a fixed mmap threshold so that freed store buffers (LanceDB's per-write Arrow and merge
+ * buffers) return to the kernel instead of staying in the heap (docs/memory.md).
+ */
+export const ALLOCATOR_ENV = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '4194304',
+  MALLOC_TRIM_THRESHOLD_: '4194304',
+} as const;
+
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const CLOCK_TICKS = 100;
 
@@ -72,14 +83,16 @@ export class MeasuredConsumer {
     delete inherited.NODE_TEST_CONTEXT;
     const own = {
       command: options.command ?? process.execPath,
-      args: options.command ? [...(options.args ?? [])] : ['--import', 'tsx', MAIN, 'consume'],
+      args: options.command
+        ? [...(options.args ?? [])]
+        : [...childNodeArgs(), '--import', 'tsx', MAIN, 'consume'],
     };
     const [wrapper, ...wrapperArgs] = options.wrap ?? [];
     const direct = wrapper ? { command: wrapper, args: [...wrapperArgs, own.command, ...own.args] } : own;
     const { command, args } = options.cgroup ? options.cgroup.wrap(direct.command, direct.args) : direct;
     this.child = spawn(command, args, {
       // JSON lines (a terminal's LOG_FORMAT must not reach it); the level as the bench asks, else info.
-      env: { MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'info', ...inherited, LOG_FORMAT: 'json', ...env },
+      env: { ...ALLOCATOR_ENV, LOG_LEVEL: 'info', ...inherited, LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     });
     this.spawnedAt = performance.now();
@@ -191,6 +204,11 @@ export class MeasuredConsumer {
       // The process exited between the check and the read.
     }
   }
+}
+
+/** Extra node flags for the measured consumers (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), from BENCH_CHILD_NODE_ARGS. */
+function childNodeArgs(): string[] {
+  return (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 }
 
 /**

@@ -3,7 +3,6 @@
  * record batch (column by column; no row objects).
  */
 import {
-  type Data,
   Field,
   Float64,
   Int32,
@@ -13,10 +12,17 @@ import {
   type Table,
   TimestampMillisecond,
   Utf8,
-  vectorFromArray,
 } from 'apache-arrow';
 import type { VariantColumns } from '../../batching/variant-batch.ts';
-import { int32Column, int64Column, tableOf, timestampColumn, utf8Column } from './arrow-columns.ts';
+import {
+  float64Column,
+  int32Column,
+  int64Column,
+  tableOf,
+  timestampColumn,
+  utf8Column,
+  utf8ListColumn,
+} from './arrow-columns.ts';
 
 const utf8List = () => new List(new Field('item', new Utf8(), true));
 
@@ -47,9 +53,9 @@ export function variantsToArrow(columns: VariantColumns, ingestedAt: number): Ta
     utf8Column(columns.ref),
     utf8Column(columns.alt),
     utf8Column(columns.rsid),
-    vectorFromArray(columns.qual, new Float64()).data[0] as Data,
-    vectorFromArray(columns.filter, utf8List()).data[0] as Data,
-    vectorFromArray(columns.genes, utf8List()).data[0] as Data,
+    float64Column(columns.qual),
+    utf8ListColumn(columns.filter),
+    utf8ListColumn(columns.genes),
     utf8Column(columns.info),
     int32Column(columns.sampleCount),
     utf8Column(columns.source),
