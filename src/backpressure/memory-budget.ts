@@ -48,7 +48,8 @@ export interface MemoryBudget {
 
 export function deriveBudget(limitBytes: number, source: LimitSource): MemoryBudget {
   const kuzuBufferPoolBytes = clamp(align(limitBytes / 8), 32 * MiB, 256 * MiB);
-  const dataBytes = Math.max(32 * MiB, limitBytes - RUNTIME_RESERVE - kuzuBufferPoolBytes);
+  const base = RUNTIME_RESERVE + kuzuBufferPoolBytes;
+  const dataBytes = Math.max(32 * MiB, limitBytes - base);
   // A batch costs more than its message bytes: decoded variant JSON is 2-3x larger on the V8 heap,
   // and LanceDB holds 2-3x a batch while encoding it (FIELD-NOTES). The filling batch, the ones in
   // flight and one waiting, of two pipelines, must fit with that overhead.
@@ -58,10 +59,13 @@ export function deriveBudget(limitBytes: number, source: LimitSource): MemoryBud
   return {
     limitBytes,
     source,
-    warningBytes: Math.round(limitBytes * 0.7),
-    criticalBytes: Math.round(limitBytes * 0.85),
-    emergencyBytes: Math.round(limitBytes * 0.95),
-    resumeBytes: Math.round(limitBytes * 0.6),
+    // The levels sit in the band the pipelines control, above the runtime's own working set (the
+    // reserve and Kuzu's pool): at 1 GiB that is about 70 / 85 % of the limit, as before; at 512 MiB
+    // a share of the limit would put WARNING below what an idle consumer holds, and pause for good.
+    warningBytes: Math.round(base + dataBytes * 0.5),
+    criticalBytes: Math.round(base + dataBytes * 0.75),
+    emergencyBytes: Math.round(Math.max(limitBytes * 0.95, base + dataBytes * 0.875)),
+    resumeBytes: Math.round(base + dataBytes * 0.25),
     dataBytes,
     fetchMaxBytes,
     fetchMaxBytesPerPartition: clamp(align(fetchMaxBytes / 4), 256 * 1024, 2 * MiB),

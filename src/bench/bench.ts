@@ -55,7 +55,7 @@ export interface ScenarioResult {
   ratioToCeiling: number | null;
   /** rowsPerSec / the store's own bulk path on the same data (genome, cohort: Kuzu's COPY). */
   ratioToStoreCeiling?: number | null;
-  /** The memory cgroup the consumer ran in (genome, cohort): its limit, peak and OOM kills. */
+  /** The memory cgroup the consumer ran in (genome, cohort; the others with --limit): its limit, peak and OOM kills. */
   cgroup?: { limit: string; peakMb: number | null; oomKills: number } | null;
   /** VARSTREAM_VARIANT_SINKS of the consumer (genome, cohort). */
   sinks?: string;
@@ -83,6 +83,8 @@ interface Options {
   out: string;
   repeat: number;
   sitesSinks: string;
+  limit?: string;
+  keep?: boolean;
 }
 
 interface Backlog {
@@ -109,10 +111,26 @@ class Bench {
     private readonly opts: Options,
   ) {}
 
+  /** Runs one scenario; its stores (GBs for embeddings) are deleted afterwards unless --keep. */
   async run(name: Scenario): Promise<ScenarioResult> {
     const id = `bench-${name}-${Date.now().toString(36)}`;
     this.ids.add(id);
     const dir = join(this.runDir, id);
+    try {
+      return await this.scenario(name, id, dir);
+    } finally {
+      if (!this.opts.keep)
+        for (const stores of [
+          join(dir, 'lancedb'),
+          join(dir, 'kuzu'),
+          join(dir, 'ceiling'),
+          `${dir}-ceiling`,
+        ])
+          rmSync(stores, { recursive: true, force: true });
+    }
+  }
+
+  private async scenario(name: Scenario, id: string, dir: string): Promise<ScenarioResult> {
     switch (name) {
       case 'ceiling-kcat':
         return this.kcat(name, await this.variants());
@@ -130,8 +148,11 @@ class Bench {
         const env = isolatedEnv(id, dir, {
           VARSTREAM_PIPELINES: 'variants',
           VARSTREAM_TOPIC_VARIANTS: backlog.topic,
+          ...this.limitEnv(),
         });
-        return this.drain(name, new MeasuredConsumer(env), env, backlog, backlog.messages, this.opts.rate);
+        return this.limited(id, env, (child) =>
+          this.drain(name, child, env, backlog, backlog.messages, this.opts.rate),
+        );
       }
       case 'sites':
         return this.sites(name, id, dir);
@@ -159,6 +180,7 @@ class Bench {
         const env = isolatedEnv(id, dir, {
           VARSTREAM_PIPELINES: 'embeddings',
           VARSTREAM_EMBEDDING_DIM: String(this.opts.dim),
+          ...this.limitEnv(),
         });
         const config = loadConfig({ env });
         await ensureTopics(this.kafka, config);
@@ -174,7 +196,9 @@ class Bench {
           bytes: produced.bytes,
         };
         this.ready(name, backlog);
-        const r = await this.drain(name, new MeasuredConsumer(env), env, backlog, produced.embeddings);
+        const r = await this.limited(id, env, (child) =>
+          this.drain(name, child, env, backlog, produced.embeddings),
+        );
         // The store's own write paths on the same vectors, in batches of the sink's byte ceiling.
         // Measured again with every drain: on shared cores the store's own rate moves between runs too.
         this.lanceCeilingResult = await lanceEmbeddingCeiling(join(this.runDir, `${id}-ceiling`), {
@@ -249,6 +273,37 @@ class Bench {
     return r;
   }
 
+  /**
+   * Runs `drain` with a consumer that, with --limit, runs in a memory cgroup of that size (as in a
+   * pod: the kernel enforces it and Node sizes its heap from it) and reports the cgroup's peak.
+   */
+  private async limited(
+    id: string,
+    env: Record<string, string>,
+    drain: (child: MeasuredConsumer) => Promise<ScenarioResult>,
+  ): Promise<ScenarioResult> {
+    const { limit } = this.opts;
+    const cgroup = limit ? MemoryCgroup.create(id, parseBytes(limit) as number) : undefined;
+    if (limit && !cgroup)
+      process.stderr.write(`no memory cgroup here: --limit ${limit} is the budget's only\n`);
+    try {
+      const r = await drain(new MeasuredConsumer(env, { cgroup }));
+      const peak = cgroup?.peakBytes();
+      if (limit)
+        r.cgroup = cgroup
+          ? { limit, peakMb: peak === undefined ? null : Math.round(peak / MB), oomKills: cgroup.oomKills() }
+          : null;
+      return r;
+    } finally {
+      cgroup?.remove();
+    }
+  }
+
+  /** VARSTREAM_MEMORY_LIMIT of the variants, sites and embeddings consumers (--limit), if given. */
+  private limitEnv(): Record<string, string> {
+    return this.opts.limit ? { VARSTREAM_MEMORY_LIMIT: this.opts.limit } : {};
+  }
+
   private async deleteTopics(config: ReturnType<typeof loadConfig>): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
@@ -267,6 +322,7 @@ class Bench {
     const env = isolatedEnv(id, dir, {
       VARSTREAM_PIPELINES: 'variants',
       VARSTREAM_VARIANT_SINKS: this.opts.sitesSinks,
+      ...this.limitEnv(),
     });
     const config = loadConfig({ env });
     await ensureTopics(this.kafka, config);
@@ -278,7 +334,7 @@ class Bench {
     );
     const backlog = { topic: config.topics.variants, ...produced };
     this.ready(name, backlog);
-    const r = await this.drain(name, new MeasuredConsumer(env), env, backlog, backlog.messages);
+    const r = await this.limited(id, env, (child) => this.drain(name, child, env, backlog, backlog.messages));
     const c = await lanceSitesCeiling(join(dir, 'ceiling'), {
       messages: backlog.messages,
       batchMessages: config.batch.maxRows,
@@ -472,6 +528,11 @@ const program = new Command('bench')
   )
   .option('--out <file>', 'JSON result (the chart is written beside it, .svg)', 'bench-result.json')
   .option('--sites-sinks <list>', 'VARSTREAM_VARIANT_SINKS of the sites consumer', 'lancedb')
+  .option('--keep', "keep each scenario's stores under .cache/bench/<time>/ (deleted by default)")
+  .option(
+    '--limit <size>',
+    "VARSTREAM_MEMORY_LIMIT of the variants, sites and embeddings consumers (default: the service's)",
+  )
   .option(
     '--repeat <n>',
     'drain each scenario N times and report the median run (by msgs/s)',
@@ -528,7 +589,7 @@ const program = new Command('bench')
     };
     writeFileSync(
       opts.out,
-      `${JSON.stringify({ commit, machine, variantCorpus: corpus.note, dim: opts.dim, scenarios: results }, null, 2)}\n`,
+      `${JSON.stringify({ commit, machine, variantCorpus: corpus.note, dim: opts.dim, memoryLimit: opts.limit ?? null, scenarios: results }, null, 2)}\n`,
     );
     const chart = opts.out.replace(/(\.json)?$/, '.svg');
     writeFileSync(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   deriveBudget,
+  RUNTIME_RESERVE,
   readCgroupLimit,
   readCgroupWorkingSet,
   resolveLimit,
@@ -17,26 +18,31 @@ import { silentLogger } from '../../helpers/kafka.ts';
 const MiB = 1024 ** 2;
 const budget = deriveBudget(1000 * MiB, 'VARSTREAM_MEMORY_LIMIT');
 
-test('levels: thresholds at 70 / 85 / 95% of the limit, straight up', () => {
+test('levels: thresholds in the band above the runtime (reserve + Kuzu pool), straight up', () => {
+  // 1000 MiB: reserve 320 + pool 125 MiB, so WARNING / CRITICAL at half / three quarters of the 555 above.
+  assert.deepEqual(
+    [budget.resumeBytes, budget.warningBytes, budget.criticalBytes, budget.emergencyBytes].map((b) => b / MiB),
+    [583.75, 722.5, 861.25, 950],
+  );
   assert.equal(nextLevel(MemoryLevel.NORMAL, 600 * MiB, budget), MemoryLevel.NORMAL);
-  assert.equal(nextLevel(MemoryLevel.NORMAL, 700 * MiB, budget), MemoryLevel.WARNING);
-  assert.equal(nextLevel(MemoryLevel.NORMAL, 850 * MiB, budget), MemoryLevel.CRITICAL);
+  assert.equal(nextLevel(MemoryLevel.NORMAL, 730 * MiB, budget), MemoryLevel.WARNING);
+  assert.equal(nextLevel(MemoryLevel.NORMAL, 870 * MiB, budget), MemoryLevel.CRITICAL);
   assert.equal(nextLevel(MemoryLevel.NORMAL, 999 * MiB, budget), MemoryLevel.EMERGENCY);
 });
 
 test('hysteresis: a level falls only once usage is clearly below it, one band at a time', () => {
-  // WARNING holds until below the resume level (60%), not just below 70%.
+  // WARNING holds until below the resume level, not just below WARNING.
   assert.equal(nextLevel(MemoryLevel.WARNING, 650 * MiB, budget), MemoryLevel.WARNING);
-  assert.equal(nextLevel(MemoryLevel.WARNING, 590 * MiB, budget), MemoryLevel.NORMAL);
-  // CRITICAL holds until 5% under its threshold.
+  assert.equal(nextLevel(MemoryLevel.WARNING, 580 * MiB, budget), MemoryLevel.NORMAL);
+  // CRITICAL holds until 5% of the limit under its threshold.
   assert.equal(nextLevel(MemoryLevel.CRITICAL, 820 * MiB, budget), MemoryLevel.CRITICAL);
-  assert.equal(nextLevel(MemoryLevel.CRITICAL, 790 * MiB, budget), MemoryLevel.WARNING);
+  assert.equal(nextLevel(MemoryLevel.CRITICAL, 800 * MiB, budget), MemoryLevel.WARNING);
   // A steep fall goes all the way down.
   assert.equal(nextLevel(MemoryLevel.EMERGENCY, 100 * MiB, budget), MemoryLevel.NORMAL);
   // Oscillating around a threshold does not flap.
   let level: MemoryLevel = MemoryLevel.NORMAL;
   const seen = new Set<MemoryLevel>();
-  for (const used of [705, 695, 702, 690, 699, 701]) {
+  for (const used of [727, 718, 724, 715, 720, 725]) {
     level = nextLevel(level, used * MiB, budget);
     seen.add(level);
   }
@@ -60,7 +66,7 @@ test('the monitor emits and logs transitions only, and reports pipeline bytes', 
   });
   const transitions: number[] = [];
   monitor.on('level', (level: MemoryLevel) => transitions.push(level));
-  for (const mib of [100, 710, 720, 860, 860, 500, 500]) {
+  for (const mib of [100, 730, 740, 870, 870, 500, 500]) {
     rss = mib * MiB;
     assert.equal(monitor.tick().pipelineBytes, 42);
   }
@@ -71,6 +77,8 @@ test('one number derives the rest; the derived sizes keep the pipelines inside t
   for (const limit of [512, 768, 1024, 4096]) {
     const b = deriveBudget(limit * MiB, 'default');
     const held = 2 * b.batchMaxBytes * (b.maxInFlight + 2) + b.fetchMaxBytes;
+    // An idle consumer (the runtime reserve and Kuzu's pool) is below WARNING at every limit.
+    assert.ok(RUNTIME_RESERVE + b.kuzuBufferPoolBytes < b.resumeBytes, `${limit} MiB: idle is not NORMAL`);
     assert.ok(
       b.resumeBytes < b.warningBytes &&
         b.warningBytes < b.criticalBytes &&
