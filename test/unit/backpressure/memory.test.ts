@@ -21,7 +21,9 @@ const budget = deriveBudget(1000 * MiB, 'VARSTREAM_MEMORY_LIMIT');
 test('levels: thresholds in the band above the runtime (reserve + Kuzu pool), straight up', () => {
   // 1000 MiB: reserve 320 + pool 125 MiB, so WARNING / CRITICAL at half / three quarters of the 555 above.
   assert.deepEqual(
-    [budget.resumeBytes, budget.warningBytes, budget.criticalBytes, budget.emergencyBytes].map((b) => b / MiB),
+    [budget.resumeBytes, budget.warningBytes, budget.criticalBytes, budget.emergencyBytes].map(
+      (b) => b / MiB,
+    ),
     [583.75, 722.5, 861.25, 950],
   );
   assert.equal(nextLevel(MemoryLevel.NORMAL, 600 * MiB, budget), MemoryLevel.NORMAL);
