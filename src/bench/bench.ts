@@ -561,16 +561,27 @@ const program = new Command('bench')
     process.stderr.write(`variant messages from ${corpus.note}\n`);
     const bench = new Bench(kafka, runDir, opts);
     const results: ScenarioResult[] = [];
+    // A scenario whose consumer fails (e.g. OOM-killed under --limit) is reported, and the run goes on.
+    const failed: { name: string; error: string }[] = [];
     for (const name of names) {
       // --repeat N: N drains (the variant scenarios of one shared backlog); the median run by msgs/s.
       const runs: ScenarioResult[] = [];
       for (let i = 0; i < opts.repeat; i++) {
-        const r = await bench.run(name as Scenario);
+        let r: ScenarioResult;
+        try {
+          r = await bench.run(name as Scenario);
+        } catch (error) {
+          const message = (error as Error).message.split('\n')[0] ?? String(error);
+          process.stderr.write(`${name}: FAILED: ${message}\n`);
+          failed.push({ name, error: message });
+          break;
+        }
         process.stderr.write(
           `${name}${opts.repeat > 1 ? ` (run ${i + 1} of ${opts.repeat})` : ''}: ${r.msgsPerSec.toLocaleString('en-US')} msgs/s, peak RSS ${r.osPeakRssMb} MB\n`,
         );
         runs.push(r);
       }
+      if (runs.length === 0) continue;
       const sorted = [...runs].sort((a, b) => a.msgsPerSec - b.msgsPerSec);
       const median = sorted[Math.floor((sorted.length - 1) / 2)] as ScenarioResult;
       if (runs.length > 1) median.runs = runs.map((r) => r.msgsPerSec);
@@ -589,7 +600,7 @@ const program = new Command('bench')
     };
     writeFileSync(
       opts.out,
-      `${JSON.stringify({ commit, machine, variantCorpus: corpus.note, dim: opts.dim, memoryLimit: opts.limit ?? null, scenarios: results }, null, 2)}\n`,
+      `${JSON.stringify({ commit, machine, variantCorpus: corpus.note, dim: opts.dim, memoryLimit: opts.limit ?? null, scenarios: results, failed }, null, 2)}\n`,
     );
     const chart = opts.out.replace(/(\.json)?$/, '.svg');
     writeFileSync(
@@ -597,7 +608,9 @@ const program = new Command('bench')
       benchChart(results, `varstream bench ${commit.slice(0, 7)} (${machine.cpus} cores)`),
     );
     console.log(table(results));
+    for (const f of failed) console.log(`${f.name}: FAILED (${f.error})`);
     console.log(`\nwritten: ${opts.out}, ${chart}`);
+    if (failed.length > 0) process.exitCode = 1;
     process.exit(0);
   });
 
