@@ -111,11 +111,13 @@ export function int32Column(values: readonly number[]): Data {
   return makeData({ type: new Int32(), length: values.length, data: Int32Array.from(values) });
 }
 
-/** Safe integers as Int64, written as little-endian 32-bit halves (no BigInt per value). */
+/** Safe integers as Int64, written as little-endian 32-bit halves (no BigInt per value); anything else throws. */
 export function int64Column(values: readonly number[]): Data {
   const halves = new Int32Array(values.length * 2);
   for (let i = 0; i < values.length; i++) {
     const value = values[i] as number;
+    if (!Number.isSafeInteger(value))
+      throw new RangeError(`${value} is not an integer Int64 can hold exactly`);
     halves[2 * i] = value >>> 0;
     halves[2 * i + 1] = Math.floor(value / 4294967296);
   }

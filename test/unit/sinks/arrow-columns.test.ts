@@ -43,6 +43,11 @@ describe('Arrow columns written straight into their buffers', () => {
     assert.deepEqual([...(int64Column(values).values as BigInt64Array)], values.map(BigInt));
   });
 
+  it('Int64 refuses what it cannot hold exactly, instead of truncating it', () => {
+    for (const bad of [2.5, Number.NaN, 2 ** 53, Number.POSITIVE_INFINITY])
+      assert.throws(() => int64Column([1, bad]), RangeError, String(bad));
+  });
+
   it('float64 nulls and list<utf8> rows survive an IPC round trip of a variants table', () => {
     const c = new VariantColumns();
     const rows = [
