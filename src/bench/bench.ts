@@ -610,8 +610,7 @@ const program = new Command('bench')
     console.log(table(results));
     for (const f of failed) console.log(`${f.name}: FAILED (${f.error})`);
     console.log(`\nwritten: ${opts.out}, ${chart}`);
-    if (failed.length > 0) process.exitCode = 1;
-    process.exit(0);
+    process.exit(failed.length > 0 ? 1 : 0);
   });
 
 program.parseAsync().catch((error: unknown) => {

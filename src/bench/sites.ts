@@ -11,7 +11,7 @@ import { VariantBatch } from '../batching/variant-batch.ts';
 import { decodeVariantMessage } from '../contract/variant-decoder.ts';
 import type { OutgoingMessage } from '../core/publisher.ts';
 import { VARIANTS_SCHEMA, variantsToArrow } from '../sinks/lancedb/variant-arrow.ts';
-import { timeLanceWrites } from './lance-ceiling.ts';
+import { type LanceCeiling, timeLanceWrites } from './lance-ceiling.ts';
 import { realVariantMessages } from './real-variants.ts';
 
 /**
@@ -28,15 +28,10 @@ export async function* siteMessages(): AsyncGenerator<OutgoingMessage> {
   }
 }
 
-export interface SitesCeiling {
+export interface SitesCeiling extends LanceCeiling {
   messages: number;
   /** Variant rows (one per ALT allele) the messages make. */
   rows: number;
-  batchRows: number;
-  addRowsPerSec: number;
-  mergeRowsPerSec: number;
-  addSeconds: number;
-  mergeSeconds: number;
 }
 
 /** The first `messages` site messages as the LanceDB variants sink's Arrow batches, then timed writes. */

@@ -79,6 +79,9 @@ export function utf8Column(values: readonly (string | null)[]): Data<Utf8> {
   });
 }
 
+/** The list<utf8> type of the tables' list columns (nullable items), for their schema and their data. */
+export const utf8ListType = (): List<Utf8> => new List<Utf8>(new Field('item', new Utf8(), true));
+
 /** A list<utf8> column; every row holds a list (possibly empty), none is null. */
 export function utf8ListColumn(lists: readonly (readonly string[])[]): Data {
   const offsets = new Int32Array(lists.length + 1);
@@ -87,7 +90,7 @@ export function utf8ListColumn(lists: readonly (readonly string[])[]): Data {
     for (const value of lists[i] as readonly string[]) flat.push(value);
     offsets[i + 1] = flat.length;
   }
-  const type = new List<Utf8>(new Field('item', new Utf8(), true));
+  const type = utf8ListType();
   return makeData({
     type,
     length: lists.length,

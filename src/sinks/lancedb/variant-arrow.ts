@@ -2,17 +2,7 @@
  * The LanceDB `variants` table schema and the encoder that turns a batch's columns into one Arrow
  * record batch (column by column; no row objects).
  */
-import {
-  Field,
-  Float64,
-  Int32,
-  Int64,
-  List,
-  Schema,
-  type Table,
-  TimestampMillisecond,
-  Utf8,
-} from 'apache-arrow';
+import { Field, Float64, Int32, Int64, Schema, type Table, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import type { VariantColumns } from '../../batching/variant-batch.ts';
 import {
   float64Column,
@@ -22,9 +12,8 @@ import {
   timestampColumn,
   utf8Column,
   utf8ListColumn,
+  utf8ListType,
 } from './arrow-columns.ts';
-
-const utf8List = () => new List(new Field('item', new Utf8(), true));
 
 export const VARIANTS_SCHEMA = new Schema([
   new Field('variant_id', new Utf8(), false),
@@ -34,8 +23,8 @@ export const VARIANTS_SCHEMA = new Schema([
   new Field('alt', new Utf8(), false),
   new Field('rsid', new Utf8(), true),
   new Field('qual', new Float64(), true),
-  new Field('filter', utf8List(), true),
-  new Field('genes', utf8List(), true),
+  new Field('filter', utf8ListType(), true),
+  new Field('genes', utf8ListType(), true),
   new Field('info', new Utf8(), true),
   new Field('sample_count', new Int32(), false),
   new Field('source', new Utf8(), true),
